@@ -1,0 +1,35 @@
+"""ktnas: cross-task neural architecture search with architecture embeddings
+and transfer rank (KTNAS, Zhang & Liu 2025).
+
+The core imports nothing heavier than numpy on ``import ktnas_core``;
+submodules load on first use::
+
+    >>> import ktnas_core
+    >>> b = ktnas_core.benchmarks.load("nb201")
+    >>> len(b), b.tasks[0]
+    (15625, 'cifar10')
+
+Submodules: :mod:`~ktnas_core.spaces` (search spaces), :mod:`~ktnas_core.benchmarks`
+(the shipped NAS-Bench-201 and TransNAS-Bench-101 micro tables),
+:mod:`~ktnas_core.disorder` (ranking-disorder statistics),
+:mod:`~ktnas_core.errors` (typed errors), :mod:`~ktnas_core.cli` (the ``ktnas`` command).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "benchmarks", "cli", "disorder", "errors", "spaces"]
+
+_SUBMODULES = {"benchmarks", "cli", "disorder", "errors", "spaces"}
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ktnas_core' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _SUBMODULES)
