@@ -20,6 +20,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 import timeit
 
 CHILD = r"""
@@ -46,8 +47,11 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 
 
 def fresh(args: list[str], code: str = CHILD) -> dict:
+    t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    result["process_s"] = time.perf_counter() - t0
+    return result
 
 
 def main(argv=None) -> int:
@@ -61,6 +65,7 @@ def main(argv=None) -> int:
         runs = [fresh([name]) for _ in range(args.repeat)]
         rows[f"cold import + load('{name}')"] = statistics.median(r["total_s"] for r in runs)
         rows[f"  of which load('{name}')"] = statistics.median(r[name] for r in runs)
+        rows[f"  whole process, interpreter start incl."] = statistics.median(r["process_s"] for r in runs)
     both = [fresh(["nb201", "tnb101_micro"]) for _ in range(args.repeat)]
     rss = statistics.median(r["peak_rss_mb"] for r in both)
     base = statistics.median(fresh([], BASELINE)["peak_rss_mb"] for _ in range(3))

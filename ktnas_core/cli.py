@@ -105,16 +105,22 @@ def cmd_disorder(args) -> dict:
     scores = _task_scores(bench, args.split, args.metric)
     n = len(bench)
     k = args.topk
-    k_count = k if isinstance(k, int) else max(1, round(k * n))
+    k_count = k if isinstance(k, int) else max(1, round(k * n))  # the rounding of disorder.topk_overlap
+    k_text = f"top-{k * 100:.4g}%" if isinstance(k, float) else f"top-{k}"
     what = f"metric {args.metric}" if args.metric else f"each task's {args.split} metric"
+    titles = {
+        "kendall": "Kendall tau",
+        "spearman": "Spearman rho",
+        "topk": f"{k_text} overlap (share of the best {k_count:,} cells of one task that are best on the other)",
+    }
     result = {"benchmark": bench.name, "metric": args.metric or args.split, "cells": n, "matrices": {}}
-    for stat in args.statistic:
-        m = disorder_matrix(scores, statistic=stat, k=k if stat == "topk" else None)
+    # compute everything first, so that a bad --topk fails before anything is printed
+    matrices = {stat: disorder_matrix(scores, statistic=stat, k=k if stat == "topk" else None)
+                for stat in args.statistic}
+    for stat, m in matrices.items():
         result["matrices"][stat] = m.as_dict()
         if not args.json:
-            title = {"kendall": "Kendall tau", "spearman": "Spearman rho",
-                     "topk": f"top-{k_count} overlap (fraction of the top {k_count} shared)"}[stat]
-            print(f"{bench.title}: {title}, all {n:,} cells, {what}\n")
+            print(f"{bench.title}: {titles[stat]}, all {n:,} cells, {what}\n")
             print(m.to_text(fmt="{:.3f}" if stat == "topk" else "{:+.3f}"))
             print()
     return result

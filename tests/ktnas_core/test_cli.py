@@ -15,7 +15,7 @@ from ktnas_core.disorder import kendall_tau
 def test_disorder_prints_all_matrices_nb201(capsys):
     assert main(["disorder", "nb201"]) == 0
     out = capsys.readouterr().out
-    assert "Kendall tau" in out and "Spearman rho" in out and "top-156 overlap" in out
+    assert "Kendall tau" in out and "Spearman rho" in out and "top-1% overlap" in out and "best 156 cells" in out
     for task in ("cifar10", "cifar100", "ImageNet16-120"):
         assert task in out
     b = benchmarks.load("nb201")
@@ -55,6 +55,10 @@ def test_errors_are_one_line(capsys):
     assert "Traceback" not in err
     assert main(["disorder", "nb201", "--statistic", "topk", "--topk", "2.5"]) == 2
     assert "2.5" in capsys.readouterr().err
+    # a bad k fails before any matrix is printed
+    assert main(["disorder", "nb201", "--topk", "0"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "must lie in (0, 1]; got 0.0" in captured.err
 
 
 def test_argparse_rejects_unknown_benchmark(capsys):
