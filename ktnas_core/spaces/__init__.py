@@ -20,7 +20,7 @@ from ..errors import InvalidArchitectureError, UnknownSpaceError
 from .base import SearchSpace, check_rng
 from .cell import EDGES, CellArchitecture, CellSpace
 from .darts import DartsGenome, DartsSpace
-from .isomorphism import is_disconnected, isomorphism_key
+from .isomorphism import is_disconnected, isomorphism_key, nb201_unique_string
 from .nb201 import NB201Cell, NB201Space
 from .tnb101 import TNB101MicroCell, TNB101MicroSpace
 
@@ -41,6 +41,7 @@ __all__ = [
     "get_space",
     "is_disconnected",
     "isomorphism_key",
+    "nb201_unique_string",
 ]
 
 _FACTORIES = {"nb201": NB201Space, "tnb101_micro": TNB101MicroSpace, "darts": DartsSpace}
@@ -48,12 +49,13 @@ _FACTORIES = {"nb201": NB201Space, "tnb101_micro": TNB101MicroSpace, "darts": Da
 SPACES = tuple(_FACTORIES)
 
 
-@functools.lru_cache(maxsize=None)
 def get_space(name: str) -> SearchSpace:
     """The search space called ``name`` (one shared instance per name)."""
-    try:
-        return _FACTORIES[name]()
-    except (KeyError, TypeError):
-        raise UnknownSpaceError(
-            f"search space {name!r} is unknown; choose one of {list(_FACTORIES)}"
-        ) from None
+    if not isinstance(name, str) or name not in _FACTORIES:
+        raise UnknownSpaceError(f"search space {name!r} is unknown; choose one of {list(_FACTORIES)}")
+    return _instance(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _instance(name: str) -> SearchSpace:
+    return _FACTORIES[name]()

@@ -28,7 +28,7 @@ def check_rng(rng: Any) -> np.random.Generator:
     Examples
     --------
     >>> import numpy as np
-    >>> check_rng(0).integers(10) == np.random.default_rng(0).integers(10)
+    >>> int(check_rng(0).integers(10)) == int(np.random.default_rng(0).integers(10))
     True
     """
     if isinstance(rng, np.random.Generator):
