@@ -1,0 +1,342 @@
+"""The ranking-disorder explorer: how differently two tasks order the same cells.
+
+One benchmark at a time (NAS-Bench-201 or TransNAS-Bench-101 micro).  A rank-vs-rank
+scatter of the whole space shows one (source, target) pair; a Kendall-tau heatmap over
+every pair picks the pair on click; a stats line gives Kendall tau, Spearman rho and the
+top-k overlap.  Both figures are created once and only updated.
+
+>>> from widgets import DisorderView
+>>> view = DisorderView("nb201")
+>>> view.select("cifar10", "ImageNet16-120")
+>>> view.pair, len(view.scatter.data[0].x)
+(('cifar10', 'ImageNet16-120'), 15625)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+from collections.abc import Callable
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from ktnas_core import benchmarks, disorder
+
+__all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
+
+#: benchmarks the view can show, as (label, name) pairs for the dropdown
+BENCHMARK_CHOICES = (
+    ("NAS-Bench-201 (15,625 cells)", "nb201"),
+    ("TransNAS-Bench-101 micro (4,096 cells)", "tnb101_micro"),
+)
+#: one colour scheme for the app: all cells, the source's top-k, text, heatmap scale
+COLORS = {"cells": "#4a6fa5", "topk": "#e4572e", "ink": "#1f2a44", "muted": "#5b6475", "scale": "RdBu"}
+SPLITS = (("validation", "valid"), ("test", "test"))
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color=COLORS["ink"])
+SCATTER_SIZE, HEATMAP_SIZE = (620, 640), (600, 640)
+
+TEACHING_NOTE = (
+    "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
+    "so the best cell found on one task need not be the best on another. Each dot is one cell: on the dashed "
+    "diagonal it ranks the same on both tasks, and the wider the cloud spreads away from it, the weaker the "
+    "transfer. Point at the <span style='color:{topk}'><b>orange top-k</b></span>: the top-k overlap is the share "
+    "of the source's best cells that stay among the target's best, which is what cross-task search can reuse."
+).format(topk=COLORS["topk"])
+
+
+class DisorderView(w.VBox):
+    """Explore ranking disorder between two tasks of one benchmark.
+
+    Parameters
+    ----------
+    benchmark : {"nb201", "tnb101_micro"}
+        The benchmark shown first; the dropdown switches it.
+
+    Attributes
+    ----------
+    scatter, heatmap : plotly.graph_objects.FigureWidget
+        The rank-vs-rank scatter (trace 0: all cells, trace 1: the source's top-k) and the
+        Kendall-tau matrix; created once, updated in place.
+    stats : ipywidgets.HTML
+        Kendall tau, Spearman rho and top-k overlap of the chosen pair.
+    """
+
+    def __init__(self, benchmark: str = "nb201", **kwargs):
+        self._bench = benchmarks.load(benchmark)  # raises UnknownBenchmarkError naming the choices
+        self._matrices: dict[tuple[str, str], dict[str, disorder.DisorderMatrix]] = {}
+        self._callbacks: list[Callable[[str, str], None]] = []
+        self._busy = False
+        self._last_pair: tuple[str, str] | None = None
+        self._make_controls()
+        self.stats = w.HTML(layout=w.Layout(margin="6px 0 4px 0"))
+        self.note = w.HTML(f"<div style='color:{COLORS['muted']};font-size:13px;line-height:1.5;max-width:1150px'>"
+                           f"{TEACHING_NOTE}</div>", layout=w.Layout(margin="4px 0 0 0"))
+        self.scatter = _scatter_figure()
+        self.heatmap = _heatmap_figure()
+        self.heatmap.data[0].on_click(self._on_heatmap_click)
+
+        for control in (self.source_dropdown, self.target_dropdown, self.split_toggle, self.topk_slider,
+                        self.log_axes):
+            control.observe(self._on_control, names="value")
+        self.benchmark_dropdown.observe(self._on_benchmark, names="value")
+        self.swap_button.on_click(lambda _: self.select(self.target, self.source))
+
+        row = dict(flex_flow="row wrap", grid_gap="8px 24px", align_items="center")
+        split = w.HBox([w.Label("Split", layout=w.Layout(width="40px")), self.split_toggle])
+        controls = w.VBox([
+            w.HBox([self.benchmark_dropdown, split, self.log_axes], layout=w.Layout(**row)),
+            w.HBox([self.source_dropdown, self.swap_button, self.target_dropdown, self.topk_slider],
+                   layout=w.Layout(**row)),
+        ], layout=w.Layout(grid_gap="6px"))
+        figures = w.HBox([self.scatter, self.heatmap], layout=w.Layout(flex_flow="row wrap", grid_gap="12px"))
+        kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
+        super().__init__([controls, self.stats, figures, self.note], **kwargs)
+        self._redraw(full=True)
+
+    def _make_controls(self) -> None:
+        tasks, label = self._bench.tasks, {"description_width": "80px"}
+        self.benchmark_dropdown = w.Dropdown(options=BENCHMARK_CHOICES, value=self._bench.name,
+                                             description="Benchmark", layout=w.Layout(width="360px"), style=label)
+        self.source_dropdown = w.Dropdown(options=tasks, value=tasks[0], description="Source task",
+                                          layout=w.Layout(width="290px"), style=label)
+        self.target_dropdown = w.Dropdown(options=tasks, value=tasks[-1], description="Target task",
+                                          layout=w.Layout(width="290px"), style=label)
+        self.swap_button = w.Button(description="swap", icon="exchange", tooltip="swap source and target",
+                                    layout=w.Layout(width="80px"))
+        self.split_toggle = w.ToggleButtons(options=SPLITS, value="valid", style={"button_width": "100px"},
+                                            tooltips=["validation metric (what a search sees)", "test metric"])
+        self.topk_slider = w.FloatSlider(value=1.0, min=0.1, max=10.0, step=0.1, description="Top-k (%)",
+                                         readout_format=".1f", continuous_update=False,
+                                         layout=w.Layout(width="360px"), style=label)
+        self.log_axes = w.Checkbox(value=False, description="log-scale ranks (zoom on the best cells)",
+                                   indent=False, layout=w.Layout(width="auto"))
+
+    # -- public API ------------------------------------------------------------------
+    @property
+    def benchmark(self) -> benchmarks.Benchmark:
+        """The benchmark shown now."""
+        return self._bench
+
+    @property
+    def source(self) -> str:
+        return self.source_dropdown.value
+
+    @property
+    def target(self) -> str:
+        return self.target_dropdown.value
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """The chosen (source, target) pair."""
+        return self.source, self.target
+
+    @property
+    def split(self) -> str:
+        """``"valid"`` or ``"test"``: which metric of each task is ranked."""
+        return self.split_toggle.value
+
+    def on_select(self, callback: Callable[[str, str], None], remove: bool = False) -> None:
+        """Call ``callback(source, target)`` whenever the chosen pair changes (or stop, with ``remove``)."""
+        if remove:
+            self._callbacks.remove(callback)
+        elif not callable(callback):
+            raise TypeError(f"callback must be callable; got {type(callback).__name__}")
+        else:
+            self._callbacks.append(callback)
+
+    def select(self, source: str, target: str) -> None:
+        """Choose the (source, target) pair; both must be tasks of the current benchmark."""
+        source, target = self._bench.check_task(source), self._bench.check_task(target)
+        with self._batch():
+            self.source_dropdown.value, self.target_dropdown.value = source, target
+        self._redraw()
+
+    def set_benchmark(self, name: str) -> None:
+        """Switch to benchmark ``name`` (``"nb201"`` or ``"tnb101_micro"``)."""
+        self.benchmark_dropdown.value = name
+
+    def metric(self, task: str) -> str:
+        """Name of the metric ranked for ``task`` under the current split."""
+        b = self._bench
+        return b.default_metric(task) if self.split == "valid" else b.test_metric(task)
+
+    def matrix(self, statistic: str = "kendall") -> disorder.DisorderMatrix:
+        """The ``"kendall"`` or ``"spearman"`` matrix of the current benchmark and split (cached)."""
+        key = (self._bench.name, self.split)
+        if key not in self._matrices:
+            scores = {t: self._oriented(t) for t in self._bench.tasks}
+            self._matrices[key] = {s: disorder.disorder_matrix(scores, s) for s in ("kendall", "spearman")}
+        return self._matrices[key][statistic]
+
+    @property
+    def k(self) -> int:
+        """Number of cells in the top-k, from the slider's percentage."""
+        return max(1, round(self.topk_slider.value / 100 * len(self._bench)))
+
+    def _repr_mimebundle_(self, **kwargs):
+        sync_figures(self)
+        return super()._repr_mimebundle_(**kwargs)
+
+    # -- events ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _batch(self):
+        """Silence the control observers while several controls change together."""
+        outer, self._busy = self._busy, True
+        try:
+            yield
+        finally:
+            self._busy = outer
+
+    def _on_control(self, change) -> None:
+        if not self._busy:
+            self._redraw(full=change["owner"] is self.split_toggle)
+
+    def _on_benchmark(self, change) -> None:
+        self._bench = benchmarks.load(change["new"])
+        tasks = self._bench.tasks
+        with self._batch():
+            for dd, value in ((self.source_dropdown, tasks[0]), (self.target_dropdown, tasks[-1])):
+                dd.options = tasks
+                dd.value = value
+        self._redraw(full=True)
+
+    def _on_heatmap_click(self, trace, points, state) -> None:
+        if points.xs and points.ys:
+            self.select(points.ys[0], points.xs[0])  # rows are sources, columns targets
+
+    # -- drawing ---------------------------------------------------------------------
+    def _oriented(self, task: str) -> np.ndarray:
+        """Scores of ``task`` under the current split, negated where smaller is better."""
+        metric = self._bench.metric(task, self.metric(task))
+        s = np.asarray(self._bench.scores(task, metric.name), dtype=np.float64)
+        return s if metric.higher_is_better else -s
+
+    def _redraw(self, full: bool = False) -> None:
+        """Update figures and stats; ``full`` also redraws what depends only on benchmark and split."""
+        source, target = self.pair
+        with self.scatter.batch_update():
+            self._draw_scatter(source, target, full)
+        with self.heatmap.batch_update():
+            if full:
+                self._draw_heatmap()
+            self._mark_cell(source, target)
+        self.stats.value = self._stats_html(source, target)
+        if self.pair != self._last_pair:
+            self._last_pair = self.pair
+            for callback in list(self._callbacks):
+                callback(source, target)
+
+    def _draw_scatter(self, source: str, target: str, full: bool) -> None:
+        b, n, fig = self._bench, len(self._bench), self.scatter
+        x = b.ranks(source, self.metric(source)).astype(np.int32)
+        y = b.ranks(target, self.metric(target)).astype(np.int32)
+        top = np.argsort(-self._oriented(source), kind="stable")[: self.k]  # as disorder.topk_overlap
+        cells = _cell_strings(b.name)
+        if full:
+            fig.data[0].text = cells
+            fig.layout.shapes[0].update(x0=1, y0=1, x1=n, y1=n)
+        fig.data[0].update(x=x, y=y)
+        name = f"top {self.topk_slider.value:g}% on {source}"
+        fig.data[1].update(x=x[top], y=y[top], text=cells[top], name=name)
+        log = self.log_axes.value
+        for axis in (fig.layout.xaxis, fig.layout.yaxis):
+            axis.update(type="log" if log else "linear",
+                        range=[-0.1, np.log10(1.3 * n)] if log else [-0.02 * n, 1.02 * n])
+        fig.layout.xaxis.title.text = f"rank on <b>{source}</b> ({self.metric(source)}; 1 = best)"
+        fig.layout.yaxis.title.text = f"rank on <b>{target}</b> ({self.metric(target)}; 1 = best)"
+        fig.layout.title.text = f"Rank vs rank, all {n:,} cells ({b.title})"
+
+    def _draw_heatmap(self) -> None:
+        m = self.matrix("kendall")
+        tasks = list(m.tasks)
+        size = 16 if len(tasks) <= 3 else 12
+        text = [[f"{v:.2f}" for v in row] for row in m.values]
+        self.heatmap.data[0].update(z=m.values, x=tasks, y=tasks, text=text, textfont=dict(size=size))
+        self.heatmap.layout.title.text = f"Kendall τ between tasks ({self.split} metric); click a cell"
+
+    def _mark_cell(self, source: str, target: str) -> None:
+        tasks = list(self._bench.tasks)
+        i, j = tasks.index(source), tasks.index(target)
+        self.heatmap.layout.shapes[0].update(x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5)
+
+    def _stats_html(self, source: str, target: str) -> str:
+        e = html.escape
+        n, k = len(self._bench), self.k
+        head = f"<b>{e(source)}</b> &rarr; <b>{e(target)}</b>"
+        if source == target:
+            body = ("the same task on both axes: every cell sits on the diagonal (&tau; = &rho; = 1). "
+                    "Pick a different target to see ranking disorder.")
+        else:
+            i, j = self._bench.tasks.index(source), self._bench.tasks.index(target)
+            tau, rho = self.matrix("kendall").values[i, j], self.matrix("spearman").values[i, j]
+            overlap = disorder.topk_overlap(self._oriented(source), self._oriented(target), k)
+            body = (f"Kendall &tau; = <b>{tau:.3f}</b> &nbsp;&middot;&nbsp; Spearman &rho; = <b>{rho:.3f}</b> "
+                    f"&nbsp;&middot;&nbsp; top-{self.topk_slider.value:g}% overlap = "
+                    f"<b style='color:{COLORS['topk']}'>{overlap:.1%}</b> "
+                    f"({round(overlap * k):,} of the {k:,} best cells on {e(source)} "
+                    f"are also top {k:,} on {e(target)})")
+        return (f"<div style='font-size:15px;color:{COLORS['ink']};background:#f3f5f9;border-left:4px solid "
+                f"{COLORS['cells']};padding:8px 12px;border-radius:4px'>{head} ({e(self.split)} metric, {n:,} cells): "
+                f"{body}</div>")
+
+
+def sync_figures(root: w.Widget) -> None:
+    """Copy the current state of every FigureWidget under ``root`` into its synced traits.
+
+    A FigureWidget sends later edits as one-off restyle/relayout messages; a browser that
+    connects afterwards (Voilà fetches widget state only after the notebook ran) would miss
+    them and draw the figure as it was when created.  Plotly does this copy itself only when
+    the FigureWidget is displayed on its own, not inside a box, so containers call this from
+    their own ``_repr_mimebundle_``.
+    """
+    if isinstance(root, go.FigureWidget):
+        root._repr_mimebundle_()  # plotly's own refresh of _widget_data / _widget_layout
+    for child in getattr(root, "children", ()):
+        sync_figures(child)
+
+
+@functools.lru_cache(maxsize=None)
+def _cell_strings(name: str) -> np.ndarray:
+    """Cell string of every architecture of benchmark ``name``, in index order (for hover text)."""
+    space = benchmarks.load(name).space
+    return np.array([str(space.from_index(i)) for i in range(len(space))])
+
+
+def _scatter_figure() -> go.FigureWidget:
+    hover = "%{text}<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
+    return go.FigureWidget(
+        data=[
+            go.Scattergl(mode="markers", name="all cells", hovertemplate=hover,
+                         marker=dict(size=3, color=COLORS["cells"], opacity=0.35)),
+            go.Scattergl(mode="markers", name="top-k on source", hovertemplate=hover,
+                         marker=dict(size=6, color=COLORS["topk"], opacity=0.9, line=dict(width=0.5, color="white"))),
+        ],
+        layout=go.Layout(
+            width=SCATTER_SIZE[0], height=SCATTER_SIZE[1], template="plotly_white", font=FONT,
+            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=20, t=80, b=60),
+            xaxis=dict(title=dict(text=""), zeroline=False, tickformat=","),
+            yaxis=dict(title=dict(text=""), zeroline=False, tickformat=",", scaleanchor="x", scaleratio=1),
+            legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom"),
+            shapes=[dict(type="line", layer="above", opacity=0.9,
+                         line=dict(color=COLORS["ink"], dash="dash", width=1.2))],
+        ),
+    )
+
+
+def _heatmap_figure() -> go.FigureWidget:
+    return go.FigureWidget(
+        data=[go.Heatmap(colorscale=COLORS["scale"], zmin=-1, zmax=1, zmid=0, texttemplate="%{text}",
+                         hovertemplate="source %{y}<br>target %{x}<br>Kendall τ = %{z:.3f}<extra></extra>",
+                         colorbar=dict(title=dict(text="τ"), thickness=14, len=0.8), xgap=2, ygap=2)],
+        layout=go.Layout(
+            width=HEATMAP_SIZE[0], height=HEATMAP_SIZE[1], template="plotly_white", font=FONT,
+            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=130, r=20, t=80, b=110),
+            xaxis=dict(title=dict(text="target task"), tickangle=-35, showgrid=False, constrain="domain"),
+            yaxis=dict(title=dict(text="source task"), autorange="reversed", showgrid=False,
+                       scaleanchor="x", scaleratio=1),
+            shapes=[dict(type="rect", line=dict(color=COLORS["topk"], width=4), fillcolor="rgba(0,0,0,0)")],
+        ),
+    )
