@@ -46,6 +46,9 @@ def as_architectures(X: Any, space: SearchSpace | None = None) -> tuple[SearchSp
 class Embedder(TransformerMixin, BaseEstimator):
     """Base class: subclasses implement ``_fit(space, archs, rng)`` and ``_transform(archs)``."""
 
+    #: whether fitting draws random numbers (then caching needs a fixed ``random_state``)
+    stochastic = True
+
     def fit(self, X: Any, y: Any = None) -> "Embedder":
         """Learn the embedding from architectures ``X`` (no labels; ``y`` is ignored)."""
         space, archs = as_architectures(X)
@@ -82,6 +85,11 @@ def embed_space(embedder: Embedder, space: str | SearchSpace, use_cache: bool = 
     space = get_space(space) if isinstance(space, str) else space
     if not space.finite:
         raise ParameterError(f"space {space.name!r} is not finite; embed a sample with fit/transform instead")
+    if use_cache and embedder.stochastic and getattr(embedder, "random_state", 0) is None:
+        raise ParameterError(
+            f"{type(embedder).__name__}(random_state=None) cannot be cached: every fit differs; "
+            "pass an int random_state (the shipped defaults use 0) or use_cache=False"
+        )
     key = cache_key("embedding", space.name, embedder)
 
     def compute() -> np.ndarray:
