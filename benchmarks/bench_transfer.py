@@ -138,7 +138,7 @@ def main(argv=None) -> int:
         methods = [f"rank:{k}" for k in embs] + ["random", "best"]
         print(f"\n{bench.title}: {len(tasks) * (len(tasks) - 1)} ordered task pairs x {args.seeds} seeds x "
               f"{args.generations} generations, n = {N_TRANSFER}, r = {TOP:.0%}, m = {WINDOW}")
-        print(f"{'method':18s} {'precision':>10s} {'labelled':>9s} {'mean pct':>9s} {'in top 1%':>10s} {'time':>7s}")
+        print(f"{'method':18s} {'precision (95% CI)':>20s} {'labelled':>9s} {'mean pct':>9s} {'in top 1%':>10s} {'time':>7s}")
         results[name] = {}
         for method in methods:
             t0 = time.perf_counter()
@@ -155,9 +155,10 @@ def main(argv=None) -> int:
                 per_pair[f"{source}->{target}"] = float(np.mean(np.array(pair_labels) > 0)) if pair_labels else None
             y = np.array(labels)
             prec = float((y > 0).mean()) if y.size else float("nan")
-            results[name][method] = {"precision": prec, "labelled": int(y.size), "mean_percentile": float(np.mean(pcts)),
+            half = 1.96 * np.sqrt(prec * (1 - prec) / max(y.size, 1))  # normal-approximation interval
+            results[name][method] = {"precision": prec, "precision_ci95_halfwidth": float(half), "labelled": int(y.size), "mean_percentile": float(np.mean(pcts)),
                                      "top1_hits": hits, "transfers": len(pcts), "per_pair_precision": per_pair}
-            print(f"{method:18s} {prec:10.3f} {y.size:9d} {np.mean(pcts):9.2f} {hits / len(pcts):10.1%} "
+            print(f"{method:18s} {prec:8.3f} [{prec - half:.3f}, {prec + half:.3f}] {y.size:9d} {np.mean(pcts):9.2f} {hits / len(pcts):10.1%} "
                   f"{time.perf_counter() - t0:6.1f}s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=1) + "\n")
