@@ -30,8 +30,10 @@ import numpy as np
 from ..errors import DataIntegrityError, UnknownBenchmarkError
 from .catalog import SPECS, Metric, TableSpec
 from .table import Benchmark, Optimum
+from .zero_cost import ZERO_COST, load_zero_cost
 
-__all__ = ["BENCHMARKS", "Benchmark", "Metric", "Optimum", "TableSpec", "data_notes", "load"]
+__all__ = ["BENCHMARKS", "Benchmark", "Metric", "Optimum", "TableSpec", "ZERO_COST", "data_notes", "load",
+           "load_zero_cost"]
 
 #: names of the shipped benchmarks
 BENCHMARKS = tuple(SPECS)

@@ -149,6 +149,18 @@ class Benchmark:
         i = int(np.argmax(v) if m.higher_is_better else np.argmin(v))
         return Optimum(task, m.name, i, self.space.from_index(i), float(v[i]))
 
+    def zero_cost(self, task: str, proxy: str = "synflow") -> np.ndarray:
+        """Shipped zero-cost proxy scores of every cell (higher predicts better), index order.
+
+        Raises
+        ------
+        ParameterError
+            If no proxy is shipped for this benchmark or ``proxy`` is not one of them.
+        """
+        from .zero_cost import load_zero_cost
+
+        return load_zero_cost(self.name, self.check_task(task), proxy)
+
     def regret(self, arch: Any, task: str, metric: str | None = None) -> float:
         """How far ``arch`` is from the optimum of ``task``, in the metric's unit (>= 0)."""
         m = self.metric(task, metric)

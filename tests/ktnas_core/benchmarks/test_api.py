@@ -122,3 +122,18 @@ def test_data_notes_credit_sources():
     text = benchmarks.data_notes()
     for needle in ("NAS-Bench-201", "NATS-Bench", "TransNAS-Bench-101", "Apache-2.0", "MIT", "no licence file"):
         assert needle in text
+
+
+def test_zero_cost_through_the_benchmark():
+    from ktnas_core.errors import ParameterError
+    from ktnas_core.spaces import is_disconnected
+
+    nb = benchmarks.load("nb201")
+    s = nb.zero_cost("cifar10")
+    assert s.shape == (15625,) and not s.flags.writeable
+    zero = np.flatnonzero(s == 0)
+    assert all(is_disconnected(nb.space.from_index(int(i))) for i in zero[:20])
+    with pytest.raises(UnknownTaskError, match="task 'cifar'"):
+        nb.zero_cost("cifar")
+    with pytest.raises((ParameterError, KeyError), match="tnb101_micro"):
+        benchmarks.load("tnb101_micro").zero_cost("jigsaw")
