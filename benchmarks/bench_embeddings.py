@@ -1,6 +1,6 @@
 """Measure the architecture embedders on the real benchmark tables.
 
-For each embedder (one-hot, path encoding, node2vec with each token scheme,
+For each embedder (one-hot, path encoding, node2vec with each token scheme, arch2vec,
 and with ``--sweep`` a grid of walk settings) on NB201 and TransNAS micro:
 
 * ``embed s``: time of ``embed_space(embedder, space, use_cache=False)``,
@@ -35,7 +35,7 @@ from sklearn.neighbors import KNeighborsRegressor
 
 from ktnas_core import benchmarks
 from ktnas_core.disorder import kendall_tau
-from ktnas_core.embedding import Node2VecEmbedder, OneHotEncoder, PathEncoder, embed_space
+from ktnas_core.embedding import Arch2VecEmbedder, Node2VecEmbedder, OneHotEncoder, PathEncoder, embed_space
 from ktnas_core.embedding.node2vec import TOKEN_SCHEMES
 
 
@@ -79,6 +79,7 @@ def embedders(sweep: bool) -> list[tuple[str, object]]:
     for drop in (False, True):
         out += [(f"node2vec {t} drop_none={drop}", Node2VecEmbedder(token=t, drop_none=drop, random_state=0))
                 for t in TOKEN_SCHEMES]  # fmt: skip
+    out.append(("arch2vec (variational GIN autoencoder)", Arch2VecEmbedder(random_state=0)))
     if sweep:  # around the defaults (token="op_inputs", window=1, epochs=100, walk_length=10, ...)
         grid = [
             {"epochs": 1, "learning_rate": 1e-9}, {"epochs": 30}, {"epochs": 300}, {"window": 3},

@@ -1,0 +1,36 @@
+"""The measurement scripts under benchmarks/ run and report sane figures."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(repo_root, *args, timeout=300):
+    proc = subprocess.run([sys.executable, *args], cwd=repo_root, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_bench_load(repo_root):
+    data = json.loads(run(repo_root, "benchmarks/bench_load.py", "--repeat", "1", "--json"))
+    assert all(0 < v < 2.0 for v in data["cold_s"].values())  # target 0.5 s; slack for a busy CI
+    assert 0 < data["peak_rss_both_mb"] < 150
+    assert data["scores_us"] < 1000
+
+
+@pytest.mark.slow
+def test_bench_transfer_small(repo_root, tmp_path):
+    out = tmp_path / "transfer.json"
+    text = run(repo_root, "benchmarks/bench_transfer.py", "--benchmark", "tnb101_micro", "--seeds", "1",
+               "--generations", "6", "--json", str(out))
+    assert "precision (95% CI)" in text
+    result = json.loads(out.read_text())["tnb101_micro"]
+    assert {"random", "best", "rank:one-hot", "rank:node2vec", "rank:arch2vec"} <= set(result)
+    for method, r in result.items():
+        assert r["transfers"] == 6 * 6 * 4  # pairs x generations x n
+        assert 0 <= r["precision"] <= 1 and 0 < r["mean_percentile"] <= 100
+    assert all(r["labelled"] > 0 for r in result.values())
+    # the source's best are good cells of a related task: better on the target than random picks
+    assert result["best"]["mean_percentile"] > result["random"]["mean_percentile"]
