@@ -1,0 +1,21 @@
+"""The search loop of ktnas: ask/tell strategies, evaluators, events and checkpoints.
+
+Examples
+--------
+>>> from ktnas_core.search import RegularizedEvolution, TableEvaluator, run_search
+>>> ev = TableEvaluator("nb201")
+>>> res = run_search({"cifar10": RegularizedEvolution("nb201")}, ev, budget=50, seed=0)
+>>> res.reason, res.tasks["cifar10"].n_evals
+('budget', 50)
+"""
+
+from .driver import Search, SearchResult, TaskResult, resume, run_search
+from .evaluators import Evaluation, Evaluator, TableEvaluator, evaluator_from_config
+from .events import (EVENT_TYPES, Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished,
+                     RunStarted, event_from_json, read_events)
+from .strategies import STRATEGIES, RandomSearch, RegularizedEvolution, Strategy
+
+__all__ = ["EVENT_TYPES", "Evaluated", "Evaluation", "Evaluator", "Event", "EventLog", "GenerationDone",
+           "RandomSearch", "RegularizedEvolution", "RunFailed", "RunFinished", "RunStarted", "STRATEGIES",
+           "Search", "SearchResult", "Strategy", "TableEvaluator", "TaskResult", "evaluator_from_config",
+           "event_from_json", "read_events", "resume", "run_search"]

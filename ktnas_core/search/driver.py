@@ -1,0 +1,292 @@
+"""The one search loop: any ask/tell strategy per task, any evaluator.
+
+It counts evaluations per task (a repeated query of the same cell on the same
+task is free: cached), tracks simulated cost, checks a stop flag before every
+evaluation, emits events to callbacks and to ``events.jsonl``, and writes an
+atomic ``checkpoint.json`` after every generation, from which :func:`resume`
+continues exactly (same result and same event log, timestamps aside).
+
+The evaluation cache is not copied into each checkpoint: it is rebuilt on
+resume from the event log's prefix that the checkpoint names (the log is
+fsynced before each checkpoint), which keeps checkpoints O(population).
+
+Examples
+--------
+>>> from ktnas_core.search import RandomSearch, RegularizedEvolution, TableEvaluator, run_search
+>>> ev = TableEvaluator("nb201")
+>>> res = run_search({"cifar10": RegularizedEvolution("nb201"), "cifar100": RandomSearch("nb201")},
+...                  ev, max_generations=20, seed=1)
+>>> res.reason, res.generations, [t.n_evals <= 29 for t in res.tasks.values()]
+('generations', 20, [True, True])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from ..errors import ParameterError
+from . import checkpoint as ck
+from .evaluators import Evaluation, evaluator_from_config
+from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
+from .strategies import STRATEGIES, Strategy, check_int
+
+__all__ = ["Search", "SearchResult", "TaskResult", "run_search", "resume"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskResult:
+    """Outcome on one task: best cell and score, evaluations, simulated cost, and the
+    evaluation count at which the optimum was first found (None if never or unknown)."""
+
+    best_arch: str | None
+    best_score: float | None
+    n_evals: int
+    cost_s: float
+    optimum_at: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchResult:
+    """Why the run ended, how many generations it completed, and a :class:`TaskResult` per task."""
+
+    reason: str
+    generations: int
+    tasks: dict
+
+
+class _Stopped(Exception):
+    pass
+
+
+class Search:
+    """A search run; :meth:`run` drives it to the end (see :func:`run_search` for the parameters)."""
+
+    def __init__(self, strategies: Mapping[str, Strategy], evaluator: Any, *, budget: int | None = None,
+                 max_generations: int | None = None, stop_on_optimum: bool = False, seed: int | None = None,
+                 run_dir: str | os.PathLike | None = None, callbacks: Iterable[Callable[[Event], None]] = (),
+                 stop: threading.Event | None = None, checkpoint_every: int = 1):
+        if not isinstance(strategies, Mapping) or not strategies:
+            raise ParameterError(f"strategies={strategies!r} must be a non-empty dict task -> Strategy")
+        for task, s in strategies.items():
+            if not isinstance(s, Strategy):
+                raise ParameterError(f"strategy for task {task!r} is {s!r}; pass a ktnas Strategy "
+                                     f"(one of {list(STRATEGIES)})")
+        if not callable(getattr(evaluator, "evaluate", None)):
+            raise ParameterError(f"evaluator={evaluator!r} has no evaluate(archs, task) method")
+        bench = getattr(evaluator, "benchmark", None)
+        if bench is not None:
+            for task in strategies:
+                bench.check_task(task)
+        self.budget = None if budget is None else check_int("budget", budget, 1)
+        self.max_generations = None if max_generations is None else check_int("max_generations", max_generations, 1)
+        if not isinstance(stop_on_optimum, bool):
+            raise ParameterError(f"stop_on_optimum={stop_on_optimum!r} must be True or False")
+        if self.budget is None and self.max_generations is None and not stop_on_optimum:
+            raise ParameterError("the run would never end; set budget, max_generations or stop_on_optimum=True")
+        if stop_on_optimum and not callable(getattr(evaluator, "optimum_score", None)):
+            raise ParameterError("stop_on_optimum=True needs an evaluator with optimum_score(task), e.g. TableEvaluator")
+        self.seed = None if seed is None else check_int("seed", seed, 0)
+        self.checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+        self.strategies, self.evaluator, self.stop_on_optimum = dict(strategies), evaluator, stop_on_optimum
+        self.callbacks, self.stop = list(callbacks), stop
+        self.tasks = list(self.strategies)
+        if self.seed is not None:
+            for task, child in zip(self.tasks, np.random.SeedSequence(self.seed).spawn(len(self.tasks))):
+                self.strategies[task].reseed(child)
+        self._optimum = {t: evaluator.optimum_score(t) for t in self.tasks} if callable(
+            getattr(evaluator, "optimum_score", None)) else {}
+        self.generation, self.n_events = 0, 0
+        self.n_evals = {t: 0 for t in self.tasks}
+        self.cost_s = {t: 0.0 for t in self.tasks}
+        self.best: dict[str, tuple[str, float] | None] = {t: None for t in self.tasks}
+        self.optimum_at: dict[str, int | None] = {t: None for t in self.tasks}
+        self.cache: dict[tuple[str, str], Evaluation] = {}
+        self.run_dir = None if run_dir is None else Path(run_dir)
+        self._log: EventLog | None = None
+        self._fresh = True
+
+    # -- configuration and checkpoints ---------------------------------------------
+    def config(self) -> dict:
+        ev = self.evaluator.config() if callable(getattr(self.evaluator, "config", None)) else {
+            "kind": type(self.evaluator).__name__}
+        return {"version": ck.CHECKPOINT_VERSION, "evaluator": ev, "budget": self.budget,
+                "max_generations": self.max_generations, "stop_on_optimum": self.stop_on_optimum,
+                "seed": self.seed, "checkpoint_every": self.checkpoint_every, "strategies": {t: {"class": type(s).__name__, "params": s.get_params()}
+                                                  for t, s in self.strategies.items()}}
+
+    def _checkpoint(self) -> None:
+        if self._log is None:
+            return
+        self._log.sync()
+        ck.atomic_write_json(self.run_dir / ck.CHECKPOINT, {
+            "version": ck.CHECKPOINT_VERSION, "generation": self.generation, "n_events": self.n_events,
+            "log_bytes": self._log.tell(), "n_evals": self.n_evals, "cost_s": self.cost_s,
+            "best": self.best, "optimum_at": self.optimum_at,
+            "strategies": {t: s.state_dict() for t, s in self.strategies.items()}})
+
+    def _restore(self, state: dict) -> None:
+        self.generation, self.n_events = int(state["generation"]), int(state["n_events"])
+        self.n_evals = {t: int(state["n_evals"][t]) for t in self.tasks}
+        self.cost_s = {t: float(state["cost_s"][t]) for t in self.tasks}
+        self.best = {t: None if state["best"][t] is None else (state["best"][t][0], float(state["best"][t][1]))
+                     for t in self.tasks}
+        self.optimum_at = dict(state["optimum_at"])
+        for t, s in self.strategies.items():
+            s.load_state_dict(state["strategies"][t])
+        path = self.run_dir / ck.EVENTS
+        ck.truncate_log(path, int(state["log_bytes"]), self.n_events)
+        for e in read_events(path):
+            if isinstance(e, Evaluated) and e.new:
+                self.cache[(e.task, e.arch)] = Evaluation(e.arch, e.task, e.score, e.cost_s, "cache")
+        self._fresh = False
+
+    # -- the loop ----------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        self.n_events += 1
+        if self._log is not None:
+            self._log(event)
+        for cb in self.callbacks:
+            cb(event)
+
+    def _done(self, task: str) -> bool:
+        if self.stop_on_optimum and self.optimum_at[task] is not None:
+            return True
+        return self.budget is not None and self.n_evals[task] >= self.budget
+
+    def _evaluate(self, task: str, arch: Any) -> Evaluation:
+        if self.stop is not None and self.stop.is_set():
+            raise _Stopped
+        key = (task, str(arch))
+        e = self.cache.get(key)
+        new = e is None
+        if new:
+            e, = self.evaluator.evaluate([arch], task)
+            self.cache[key] = e
+            self.n_evals[task] += 1
+            self.cost_s[task] += e.cost_s
+            if self.best[task] is None or e.score > self.best[task][1]:
+                self.best[task] = (e.arch, e.score)
+            if self.optimum_at[task] is None and task in self._optimum and e.score >= self._optimum[task]:
+                self.optimum_at[task] = self.n_evals[task]
+        self._emit(Evaluated(task, e.arch, e.score, e.cost_s if new else 0.0, self.n_evals[task],
+                             self.generation, new))
+        return e
+
+    def _generation(self) -> None:
+        for task in self.tasks:
+            if self._done(task):
+                continue
+            strategy = self.strategies[task]
+            told = []
+            for arch in strategy.ask():
+                told.append(self._evaluate(task, arch))
+                if self._done(task):
+                    break
+            strategy.tell(told)
+        best = {t: {"arch": b[0], "score": b[1], "n_evals": self.n_evals[t]} for t, b in self.best.items()
+                if b is not None}
+        self._emit(GenerationDone(self.generation, best))
+        self.generation += 1
+        if self.generation % self.checkpoint_every == 0:
+            self._checkpoint()
+
+    def _end_reason(self) -> str | None:
+        if all(self._done(t) for t in self.tasks):
+            if self.stop_on_optimum and all(self.optimum_at[t] is not None for t in self.tasks):
+                return "optimum"
+            return "budget"
+        if self.max_generations is not None and self.generation >= self.max_generations:
+            return "generations"
+        return None
+
+    def run(self) -> SearchResult:
+        """Run to the end (or until the stop flag is set) and return the :class:`SearchResult`."""
+        if self.run_dir is not None and self._fresh:
+            if self.run_dir.exists() and any(self.run_dir.iterdir()):
+                raise ParameterError(f"run_dir {str(self.run_dir)!r} is not empty; choose a new directory or "
+                                     "resume() it")
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            ck.atomic_write_json(self.run_dir / ck.CONFIG, self.config())
+        if self.run_dir is not None:
+            self._log = EventLog(self.run_dir / ck.EVENTS)
+        try:
+            if self._fresh:
+                self._emit(RunStarted(self.config()))
+                self._checkpoint()
+            while (reason := self._end_reason()) is None:
+                try:
+                    self._generation()
+                except _Stopped:
+                    reason = "stopped"
+                    break
+            self._emit(RunFinished(reason))
+            return self.result(reason)
+        except BaseException as exc:
+            self._emit(RunFailed(f"{type(exc).__name__}: {exc}"))
+            raise
+        finally:
+            if self._log is not None:
+                self._log.close()
+
+    def result(self, reason: str) -> SearchResult:
+        tasks = {t: TaskResult(None if b is None else b[0], None if b is None else b[1], self.n_evals[t],
+                               self.cost_s[t], self.optimum_at[t]) for t, b in self.best.items()}
+        return SearchResult(reason, self.generation, tasks)
+
+
+def run_search(strategies: Mapping[str, Strategy], evaluator: Any, **kwargs: Any) -> SearchResult:
+    """Run ``strategies`` (task -> Strategy) against ``evaluator`` and return the result.
+
+    Parameters
+    ----------
+    strategies : dict
+        One ask/tell :class:`~ktnas_core.search.strategies.Strategy` per task (run in this order).
+    evaluator : Evaluator
+        E.g. :class:`~ktnas_core.search.evaluators.TableEvaluator`.
+    budget : int or None
+        Maximum evaluations per task (repeats are free).
+    max_generations : int or None
+        Maximum generations (one ask/tell per active task each).
+    stop_on_optimum : bool
+        End a task once a cell with the task's best score is evaluated.
+    seed : int or None
+        Root seed; each task's strategy is reseeded from ``SeedSequence(seed).spawn``.
+    run_dir : path or None
+        New or empty directory for ``config.json``, ``events.jsonl``, ``checkpoint.json``.
+    callbacks : iterable of callables
+        Each called with every event.
+    stop : threading.Event or None
+        Checked before every evaluation; when set the run ends with reason ``"stopped"``.
+    checkpoint_every : int, default 1
+        Write ``checkpoint.json`` every this many generations (each costs three fsyncs); resume
+        continues from the last one and redoes the generations after it, so results do not change.
+    """
+    return Search(strategies, evaluator, **kwargs).run()
+
+
+def resume(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: Iterable[Callable] = (),
+           stop: threading.Event | None = None) -> SearchResult:
+    """Continue the run in ``run_dir`` from its last checkpoint, exactly as if it had not stopped.
+
+    Raises
+    ------
+    DataIntegrityError
+        For a missing, corrupted or other-version config or checkpoint, or a short event log.
+    """
+    run_dir = Path(run_dir)
+    config = ck.read_json(run_dir / ck.CONFIG, ("strategies", "evaluator", "budget", "max_generations"))
+    state = ck.read_json(run_dir / ck.CHECKPOINT, ("generation", "n_events", "log_bytes", "strategies"))
+    strategies = {t: STRATEGIES[s["class"]](**s["params"]) for t, s in config["strategies"].items()}
+    evaluator = evaluator_from_config(config["evaluator"]) if evaluator is None else evaluator
+    search = Search(strategies, evaluator, budget=config["budget"], max_generations=config["max_generations"],
+                    stop_on_optimum=config["stop_on_optimum"], seed=None, run_dir=run_dir,
+                    callbacks=callbacks, stop=stop, checkpoint_every=config["checkpoint_every"])
+    search.seed = config["seed"]
+    search._restore(state)
+    return search.run()

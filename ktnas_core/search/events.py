@@ -1,0 +1,190 @@
+"""Events the search loop emits: small frozen dataclasses, one JSON line each.
+
+Every event carries a ``time`` (seconds since the epoch) that is excluded from
+equality, so two runs with the same seed compare equal event by event.
+
+Examples
+--------
+>>> from ktnas_core.search.events import Evaluated, event_from_json
+>>> e = Evaluated("cifar10", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 10.0, 5.0, 1, 0, True)
+>>> line = e.to_json()
+>>> line.startswith('{"event": "Evaluated"')
+True
+>>> event_from_json(line) == e
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Any, Callable, Iterator
+
+from ..errors import DataIntegrityError
+
+__all__ = ["Event", "RunStarted", "Evaluated", "GenerationDone", "RunFinished", "RunFailed", "EVENT_TYPES",
+           "event_from_json", "EventLog", "read_events"]
+
+_time = dataclasses.field(default_factory=time.time, compare=False, repr=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """Base of every event; subclasses add their fields before ``time``."""
+
+    def to_json(self) -> str:
+        """One JSON line (no newline): ``{"event": <class name>, <fields>..., "time": t}``."""
+        d = {"event": type(self).__name__}
+        d.update(dataclasses.asdict(self))
+        return json.dumps(d, separators=(", ", ": "), allow_nan=False)
+
+    def without_time(self) -> dict:
+        """The event as a dict without its ``time``, for determinism checks."""
+        d = {"event": type(self).__name__}
+        d.update(dataclasses.asdict(self))
+        d.pop("time")
+        return d
+
+    @classmethod
+    def from_json(cls, line: str) -> "Event":
+        """Inverse of :meth:`to_json` (dispatches on the ``event`` key)."""
+        return event_from_json(line)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStarted(Event):
+    """A run began with this JSON-able configuration."""
+
+    config: dict
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluated(Event):
+    """One architecture scored on one task.
+
+    ``new`` is False for a repeated query (free: served from the cache, not
+    counted); ``n_evals_task`` is the task's evaluation count after this one.
+    """
+
+    task: str
+    arch: str
+    score: float
+    cost_s: float
+    n_evals_task: int
+    generation: int
+    new: bool
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerationDone(Event):
+    """A generation ended; ``best`` maps task -> {"arch", "score", "n_evals"}."""
+
+    generation: int
+    best: dict
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFinished(Event):
+    """The run ended normally: ``reason`` is "optimum", "budget", "generations" or "stopped"."""
+
+    reason: str
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFailed(Event):
+    """The run ended with an exception (its type and message)."""
+
+    error: str
+    time: float = _time
+
+
+#: event class by name (``Transferred`` joins with the multi-task strategies)
+EVENT_TYPES: dict[str, type[Event]] = {c.__name__: c for c in (RunStarted, Evaluated, GenerationDone,
+                                                              RunFinished, RunFailed)}
+
+
+def event_from_json(line: str) -> Event:
+    """Parse one JSON line written by :meth:`Event.to_json`.
+
+    Raises
+    ------
+    DataIntegrityError
+        If the line is not JSON, names no known event, or has the wrong fields.
+    """
+    try:
+        d = json.loads(line)
+        cls = EVENT_TYPES[d.pop("event")]
+        return cls(**d)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise DataIntegrityError(f"not an event line: {line[:80]!r} ({type(e).__name__}: {e}); "
+                                 f"known events are {list(EVENT_TYPES)}") from None
+
+
+class EventLog:
+    """Append events to a JSON-lines file, flushed after every event.
+
+    Usable as a callback: ``log(event)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "events.jsonl"
+    >>> with EventLog(p) as log:
+    ...     log(RunFinished("budget"))
+    >>> [e.reason for e in read_events(p)]
+    ['budget']
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self._f = open(self.path, "a", encoding="utf-8")
+
+    def __call__(self, event: Event) -> None:
+        self._f.write(event.to_json() + "\n")
+        self._f.flush()
+
+    def tell(self) -> int:
+        """Current size of the file in bytes."""
+        return self._f.tell()
+
+    def sync(self) -> None:
+        """Flush and fsync the file."""
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+
+    def __enter__(self) -> "EventLog":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def read_events(path: str | os.PathLike, limit: int | None = None) -> Iterator[Event]:
+    """Yield the events of a JSON-lines log (the first ``limit`` lines if given).
+
+    Raises
+    ------
+    DataIntegrityError
+        Naming the file and line of the first line that does not parse.
+    """
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if limit is not None and n > limit:
+                return
+            try:
+                yield event_from_json(line)
+            except DataIntegrityError as e:
+                raise DataIntegrityError(f"{os.fspath(path)} line {n}: {e}") from None
+
+
+Callback = Callable[[Event], None]
