@@ -20,17 +20,6 @@ TINY = dict(dim=8, hidden=16, n_layers=2, epochs=2, batch_size=32)
 SMALL = dict(dim=32, hidden=64, n_layers=3, epochs=8, batch_size=32, learning_rate=3e-3)
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KTNAS_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture(scope="module")
-def tnb():
-    return get_space("tnb101_micro")
-
-
 def test_shapes_on_both_cell_spaces(tnb):
     nb = get_space("nb201")
     for space in (nb, tnb):

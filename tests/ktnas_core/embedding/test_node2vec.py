@@ -20,17 +20,6 @@ from ktnas_core.spaces import get_space
 FAST = dict(dim=16, epochs=30)
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("KTNAS_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture(scope="module")
-def tnb():
-    return get_space("tnb101_micro")
-
-
 def test_walks_follow_undirected_edges():
     walks = node2vec_walks(CELL_ADJACENCY, 12, 5, 1.0, 1.0, np.random.default_rng(0))
     assert walks.shape == (8 * 5, 12) and (walks >= 0).all()
