@@ -11,7 +11,11 @@ submodules load on first use::
 
 Submodules: :mod:`~ktnas_core.spaces` (search spaces), :mod:`~ktnas_core.benchmarks`
 (the shipped NAS-Bench-201 and TransNAS-Bench-101 micro tables),
-:mod:`~ktnas_core.disorder` (ranking-disorder statistics),
+:mod:`~ktnas_core.disorder` (ranking-disorder statistics), :mod:`~ktnas_core.graphs`
+(architectures as graphs), :mod:`~ktnas_core.embedding` (one-hot, path, node2vec, arch2vec),
+:mod:`~ktnas_core.transfer_rank` (the transfer-rank classifier), :mod:`~ktnas_core.predictors`
+(performance predictors), :mod:`~ktnas_core.networks` and :mod:`~ktnas_core.zero_cost`
+(PyTorch networks, synflow), :mod:`~ktnas_core.search` (the search loop),
 :mod:`~ktnas_core.errors` (typed errors), :mod:`~ktnas_core.cli` (the ``ktnas`` command).
 """
 
@@ -20,9 +24,9 @@ from __future__ import annotations
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "benchmarks", "cli", "disorder", "errors", "spaces"]
-
-_SUBMODULES = {"benchmarks", "cli", "disorder", "errors", "spaces"}
+_SUBMODULES = {"benchmarks", "cli", "disorder", "embedding", "errors", "graphs", "networks", "predictors",
+               "search", "spaces", "transfer_rank", "zero_cost"}
+__all__ = ["__version__", *sorted(_SUBMODULES)]
 
 
 def __getattr__(name: str):

@@ -27,6 +27,7 @@ __all__ = [
     "UnknownMetricError",
     "UnknownSpaceError",
     "ParameterError",
+    "FeatureTypeError",
     "DataIntegrityError",
 ]
 
@@ -64,6 +65,10 @@ class UnknownSpaceError(KtnasError, KeyError):
 
 class ParameterError(KtnasError, ValueError):
     """A parameter value outside its allowed range or set."""
+
+
+class FeatureTypeError(ParameterError, TypeError):
+    """Input data of the wrong type (objects or strings where numbers are needed)."""
 
 
 class DataIntegrityError(KtnasError, RuntimeError):

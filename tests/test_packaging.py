@@ -57,7 +57,7 @@ def test_makefile_installs_the_torch_pin_first(repo_root):
 def test_import_ktnas_core_is_light():
     code = (
         "import sys, json, ktnas_core, ktnas_core.spaces, ktnas_core.benchmarks, ktnas_core.disorder, "
-        "ktnas_core.cli, ktnas_core.errors\n"
+        "ktnas_core.cli, ktnas_core.errors, ktnas_core.search\n"
         "ktnas_core.benchmarks.load('nb201')\n"
         "print(json.dumps(sorted(m for m in sys.modules)))"
     )
@@ -66,7 +66,19 @@ def test_import_ktnas_core_is_light():
     assert not loaded & set(UI_AND_HEAVY), loaded & set(UI_AND_HEAVY)
 
 
-@pytest.mark.parametrize("name", ["spaces", "benchmarks", "disorder", "errors", "cli"])
+def test_no_module_imports_ui_or_torch_at_import_time():
+    code = (
+        "import sys, json, ktnas_core.embedding, ktnas_core.predictors, ktnas_core.networks, "
+        "ktnas_core.zero_cost, ktnas_core.transfer_rank, ktnas_core.graphs\n"
+        "print(json.dumps(sorted(m for m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = {m.split(".")[0] for m in json.loads(out)}
+    assert not loaded & {"ipywidgets", "plotly", "IPython", "traitlets", "widgets", "torch", "umap"}
+
+
+@pytest.mark.parametrize("name", ["spaces", "benchmarks", "disorder", "errors", "cli", "graphs", "embedding",
+                                  "transfer_rank", "predictors", "search", "networks", "zero_cost"])
 def test_lazy_submodules(name):
     import ktnas_core
 

@@ -24,9 +24,8 @@ spaces ship with the package and load in milliseconds.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -34,6 +33,7 @@ from ..errors import ParameterError
 from ..graphs import CELL_ADJACENCY, cell_matrices
 from ..spaces import SearchSpace
 from ..spaces.cell import CellSpace
+from ..torch_session import torch_session
 from .base import Embedder
 
 __all__ = ["Arch2VecEmbedder"]
@@ -42,23 +42,9 @@ __all__ = ["Arch2VecEmbedder"]
 FIT_THREADS = 1
 
 
-@contextlib.contextmanager
-def _torch_context(device: str, seed: int | None = None) -> Iterator[Any]:
+def _torch_context(device: str, seed: int | None = None):
     """Fixed thread count, deterministic algorithms and a private RNG; all restored on exit."""
-    import torch
-
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.set_num_threads(FIT_THREADS)
-    torch.use_deterministic_algorithms(True, warn_only=torch.device(device).type != "cpu")
-    try:
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
-            yield torch
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+    return torch_session(seed, threads=FIT_THREADS, deterministic=True, device=device)
 
 
 def _build_model(torch: Any, n_ids: int, hidden: int, dim: int, n_layers: int) -> Any:
