@@ -34,3 +34,16 @@ def test_bench_transfer_small(repo_root, tmp_path):
     assert all(r["labelled"] > 0 for r in result.values())
     # the source's best are good cells of a related task: better on the target than random picks
     assert result["best"]["mean_percentile"] > result["random"]["mean_percentile"]
+
+
+@pytest.mark.slow
+def test_bench_predictors_small(repo_root, tmp_path):
+    out, plot = tmp_path / "p.json", tmp_path / "p.svg"
+    run(repo_root, "benchmarks/bench_predictors.py", "--seeds", "2", "--sizes", "20", "100",
+        "--embedders", "onehot", "node2vec", "--predictors", "rf", "--tasks", "cifar100",
+        "--out", str(out), "--plot", str(plot))
+    text = out.read_text()
+    assert plot.read_text().startswith("<svg")
+    data = json.loads(text)
+    assert data["protocol"]["sizes"] == [20, 100] and data["protocol"]["seeds"] == 2
+    assert "node2vec" in text and "onehot" in text
