@@ -5,6 +5,9 @@
     ktnas info nb201                      # tasks, metrics, optimum per task
     ktnas disorder nb201                  # Kendall tau / Spearman rho / top-k overlap matrices
     ktnas disorder tnb101_micro --split test --topk 0.01 --json
+    ktnas run --benchmark nb201 --tasks cifar10,cifar100 --strategy rea --seed 0 --out runs/a
+    ktnas resume runs/a                   # continue a stopped run
+    ktnas report runs/* --csv results.csv # best cell, scores, rank, regret, evaluations, GPU-hours
 
 Errors of the user's making print one line, ``ktnas: error: ...``, and
 exit with status 2; nothing prints a traceback.
@@ -56,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="k for top-k overlap: a count, or a fraction of the space (default 0.01)")
     dis.add_argument("--json", action="store_true", help="machine-readable output")
     dis.set_defaults(func=cmd_disorder)
+
+    from .cli_search import add_search_commands
+
+    add_search_commands(sub)  # run, resume, report
     return parser
 
 
@@ -135,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KtnasError as e:
         print(f"ktnas: error: {e}", file=sys.stderr)
         return 2
+    if isinstance(result, int):  # a command that ends with its own status (e.g. 130: stopped by Ctrl-C)
+        return result
     if getattr(args, "json", False):
         json.dump(result, sys.stdout, indent=1)
         print()

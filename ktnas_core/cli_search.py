@@ -1,0 +1,342 @@
+"""The search subcommands of ``ktnas``: ``run``, ``resume`` and ``report``.
+
+::
+
+    ktnas run --benchmark nb201 --tasks cifar10,cifar100 --strategy rea --seed 0 --out runs/a --budget 100
+    ktnas resume runs/a
+    ktnas report runs/* --csv results.csv
+
+Errors of the user's making raise :class:`~ktnas_core.errors.KtnasError` subclasses,
+which :func:`ktnas_core.cli.main` prints as one line ``ktnas: error: ...`` (exit 2).
+Ctrl-C sets the driver's stop flag: the run ends at the next evaluation, leaves a
+resumable directory, prints ``stopped; resume with: ktnas resume DIR`` and exits 130.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import ParameterError
+
+__all__ = ["STRATEGY_NAMES", "COLUMNS", "add_search_commands", "cmd_run", "cmd_resume", "cmd_report",
+           "report_rows"]
+
+#: CLI strategy name -> driver strategy class name
+STRATEGY_NAMES = {"rea": "RegularizedEvolution", "random": "RandomSearch"}
+_CLI_NAME = {v: k for k, v in STRATEGY_NAMES.items()}
+
+#: report columns, in table / CSV order
+COLUMNS = ("run", "benchmark", "task", "strategy", "seed", "status", "best_cell", "valid", "test", "rank",
+           "regret", "evals", "gpu_hours")
+
+#: budget per task when neither --budget, --max-generations nor --stop-on-optimum is given
+DEFAULT_BUDGET = 100
+EXIT_STOPPED = 130
+
+
+def add_search_commands(sub: Any) -> None:
+    """Register ``run``, ``resume`` and ``report`` on the ``ktnas`` subparsers."""
+    from .benchmarks import BENCHMARKS
+
+    run = sub.add_parser("run", help="run a search (one strategy per task) into a new run directory")
+    run.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    run.add_argument("--tasks", required=True, help="comma-separated task names, e.g. cifar10,cifar100")
+    run.add_argument("--strategy", required=True, metavar="NAME", help=f"one of {list(STRATEGY_NAMES)}")
+    run.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    run.add_argument("--out", required=True, metavar="DIR", help="new or empty run directory")
+    run.add_argument("--budget", type=int, metavar="N",
+                     help=f"evaluations per task (default {DEFAULT_BUDGET} if no other end is given)")
+    run.add_argument("--max-generations", type=int, metavar="G", help="end after G generations")
+    run.add_argument("--stop-on-optimum", action="store_true", help="end a task once its optimum is found")
+    run.add_argument("--population", type=int, metavar="P", help="REA population size (default 10)")
+    run.add_argument("--tournament", type=int, metavar="T", help="REA tournament size (default 5)")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    run.set_defaults(func=cmd_run)
+
+    res = sub.add_parser("resume", help="continue a stopped run")
+    res.add_argument("dir", metavar="DIR")
+    res.add_argument("--json", action="store_true", help="print the report as JSON")
+    res.set_defaults(func=cmd_resume)
+
+    rep = sub.add_parser("report", help="best cell, scores, rank, regret, evaluations and cost per run and task")
+    rep.add_argument("dirs", nargs="+", metavar="DIR")
+    rep.add_argument("--csv", metavar="FILE", help="also write the rows to this CSV file")
+    rep.add_argument("--json", action="store_true", help="print the rows as JSON")
+    rep.set_defaults(func=cmd_report)
+
+
+# -- validation ------------------------------------------------------------------------
+def _check_positive(flag: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ParameterError(f"{flag} {value} is out of range; allowed: an integer >= 1")
+
+
+def _parse_tasks(text: str, bench: Any) -> list[str]:
+    tasks = [t.strip() for t in text.split(",")]
+    if not tasks or any(not t for t in tasks):
+        raise ParameterError(f"--tasks {text!r} has an empty name; give comma-separated tasks from "
+                             f"{list(bench.tasks)}")
+    if len(set(tasks)) != len(tasks):
+        raise ParameterError(f"--tasks {text!r} names a task twice; give each task once")
+    for t in tasks:
+        bench.check_task(t)
+    return tasks
+
+
+def _is_run_dir(path: Path) -> bool:
+    from .search import checkpoint as ck
+
+    return (path / ck.CONFIG).is_file()
+
+
+def _check_out(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"--out {str(path)!r} is a file; choose a new or empty directory")
+    if path.is_dir() and any(path.iterdir()):
+        if _is_run_dir(path):
+            raise ParameterError(f"--out {str(path)!r} already holds a ktnas run; continue it with: "
+                                 f"ktnas resume {path} (or choose a new directory)")
+        raise ParameterError(f"--out {str(path)!r} exists and is not empty; choose a new or empty directory")
+
+
+def _check_run_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.exists():
+        raise ParameterError(f"run directory {text!r} does not exist")
+    if not path.is_dir():
+        raise ParameterError(f"{text!r} is not a directory; give a run directory made by ktnas run")
+    if not _is_run_dir(path):
+        raise ParameterError(f"{text!r} is not a ktnas run directory (it has no config.json); "
+                             "start one with ktnas run")
+    return path
+
+
+# -- running ------------------------------------------------------------------------------
+class _Progress:
+    """One self-overwriting status line on stderr, at most ten times a second."""
+
+    def __init__(self, stream: Any):
+        self.stream, self.last, self.shown = stream, 0.0, False
+
+    def __call__(self, event: Any) -> None:
+        from .search import GenerationDone
+
+        if not isinstance(event, GenerationDone):
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        parts = [f"{t}: {b['n_evals']} evals, best {b['score']:.4g}" for t, b in event.best.items()]
+        self.stream.write(f"\rgeneration {event.generation + 1}  " + "; ".join(parts) + "\033[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _drive(run_dir: Path, json_out: bool, start: Any) -> dict | int:
+    """Call ``start(callbacks, stop)`` with Ctrl-C mapped to the stop flag; report or exit 130."""
+    stop = threading.Event()
+    callbacks = []
+    progress = None
+    if not json_out and sys.stderr.isatty():
+        progress = _Progress(sys.stderr)
+        callbacks.append(progress)
+
+    def on_sigint(signum, frame):  # first Ctrl-C: stop cleanly; second: interrupt now
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = start(callbacks, stop)
+    except KeyboardInterrupt:
+        result = None
+    except OSError as e:
+        raise ParameterError(f"cannot write the run directory {str(run_dir)!r}: {e.strerror or e}") from None
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+        if progress is not None:
+            progress.close()
+    if result is None or result.reason == "stopped":
+        print(f"stopped; resume with: ktnas resume {run_dir}", file=sys.stderr)
+        return EXIT_STOPPED
+    rows = report_rows([run_dir])
+    if not json_out:
+        print(f"run {run_dir}: ended by {result.reason} after {result.generations} generations\n")
+        print(format_table(rows))
+    return {"rows": rows}
+
+
+def cmd_run(args: Any) -> dict | int:
+    from .benchmarks import load
+    from .search import RandomSearch, RegularizedEvolution, Search, TableEvaluator
+
+    bench = load(args.benchmark)
+    tasks = _parse_tasks(args.tasks, bench)
+    if args.strategy not in STRATEGY_NAMES:
+        raise ParameterError(f"strategy {args.strategy!r} is not known; choose one of {list(STRATEGY_NAMES)}")
+    for flag, value in (("--budget", args.budget), ("--max-generations", args.max_generations),
+                        ("--population", args.population), ("--tournament", args.tournament)):
+        _check_positive(flag, value)
+    if args.seed < 0:
+        raise ParameterError(f"--seed {args.seed} is out of range; allowed: an integer >= 0")
+    if args.strategy != "rea" and (args.population is not None or args.tournament is not None):
+        raise ParameterError(f"--population and --tournament apply to --strategy rea, not {args.strategy!r}")
+    if args.tournament is not None and args.tournament > (args.population or 10):
+        raise ParameterError(f"--tournament {args.tournament} is out of range; allowed: at most the population "
+                             f"({args.population or 10})")
+    budget = args.budget
+    if budget is None and args.max_generations is None and not args.stop_on_optimum:
+        budget = DEFAULT_BUDGET
+    out = Path(args.out)
+    _check_out(out)
+
+    evaluator = TableEvaluator(bench)
+    strategies = {}
+    for t in tasks:
+        if args.strategy == "rea":
+            kw = {}
+            if args.population is not None:
+                kw["population_size"] = args.population
+            if args.tournament is not None:
+                kw["tournament_size"] = args.tournament
+            strategies[t] = RegularizedEvolution(evaluator.space, **kw)
+        else:
+            strategies[t] = RandomSearch(evaluator.space)
+
+    # every check (e.g. tournament > population) runs before anything is written
+    search = Search(strategies, evaluator, budget=budget, max_generations=args.max_generations,
+                    stop_on_optimum=args.stop_on_optimum, seed=args.seed, run_dir=out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParameterError(f"cannot create --out {str(out)!r}: {e.strerror or e}") from None
+
+    def start(callbacks, stop):
+        search.callbacks, search.stop = list(callbacks), stop
+        return search.run()
+
+    return _drive(out, args.json, start)
+
+
+def cmd_resume(args: Any) -> dict | int:
+    from .search import resume
+
+    path = _check_run_dir(args.dir)
+    return _drive(path, args.json, lambda callbacks, stop: resume(path, callbacks=callbacks, stop=stop))
+
+
+# -- reporting ---------------------------------------------------------------------------
+def _status(last: Any) -> str:
+    from .search import RunFailed, RunFinished
+
+    if isinstance(last, RunFinished):
+        return last.reason
+    if isinstance(last, RunFailed):
+        return "stopped"
+    return "stopped"  # killed without a final event: resumable from the checkpoint
+
+
+def report_rows(dirs: list) -> list[dict]:
+    """One row per run directory and task (see :data:`COLUMNS`).
+
+    Raises
+    ------
+    ParameterError, DataIntegrityError
+        For a directory that is not a ktnas run, or a corrupted config or event log.
+    """
+    from .benchmarks import load
+    from .search import Evaluated, checkpoint as ck, read_events
+
+    rows = []
+    for d in dirs:
+        path = _check_run_dir(str(d))
+        config = ck.read_json(path / ck.CONFIG, ("strategies", "evaluator", "seed"))
+        ev = config["evaluator"]
+        if not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark"):
+            raise ParameterError(f"{str(path)!r} was not run on a table benchmark; report needs one")
+        bench = load(ev["benchmark"])
+        metric = ev.get("metric")
+        tasks = list(config["strategies"])
+        best: dict[str, tuple[str, float] | None] = {t: None for t in tasks}
+        n_evals = {t: 0 for t in tasks}
+        cost = {t: 0.0 for t in tasks}
+        last = None
+        log = path / ck.EVENTS
+        if log.is_file():
+            for e in read_events(log):
+                last = e
+                if isinstance(e, Evaluated) and e.new and e.task in best:
+                    n_evals[e.task] = e.n_evals_task
+                    cost[e.task] += e.cost_s
+                    if best[e.task] is None or e.score > best[e.task][1]:
+                        best[e.task] = (e.arch, e.score)
+        status = _status(last)
+        for t in tasks:
+            cls = config["strategies"][t]["class"]
+            row = {"run": str(path), "benchmark": bench.name, "task": t, "strategy": _CLI_NAME.get(cls, cls),
+                   "seed": config["seed"], "status": status, "best_cell": None, "valid": None, "test": None,
+                   "rank": None, "regret": None, "evals": n_evals[t], "gpu_hours": cost[t] / 3600}
+            if best[t] is not None:
+                arch = best[t][0]
+                row.update(best_cell=arch, valid=bench.query(arch, t, metric),
+                           test=bench.query(arch, t, bench.test_metric(t)), rank=bench.rank(arch, t, metric),
+                           regret=bench.regret(arch, t, metric))
+            rows.append(row)
+    return rows
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if key in ("valid", "test", "regret"):
+        return f"{value:.4f}"
+    if key == "gpu_hours":
+        return f"{value:.3f}"
+    if key == "rank":
+        return f"{value:,}"
+    return str(value)
+
+
+def format_table(rows: list[dict]) -> str:
+    """The rows as a plain table, columns aligned (numbers to the right)."""
+    right = {"seed", "valid", "test", "rank", "regret", "evals", "gpu_hours"}
+    cells = [list(COLUMNS)] + [[_cell(k, r[k]) for k in COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    lines = []
+    for row in cells:
+        parts = [c.rjust(w) if k in right else c.ljust(w) for k, c, w in zip(COLUMNS, row, widths)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def cmd_report(args: Any) -> dict:
+    rows = report_rows(args.dirs)
+    if args.csv:
+        try:
+            with open(args.csv, "w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=COLUMNS)
+                w.writeheader()
+                for r in rows:
+                    w.writerow({k: "" if r[k] is None else r[k] for k in COLUMNS})
+        except OSError as e:
+            raise ParameterError(f"cannot write --csv {args.csv!r}: {e.strerror or e}") from None
+    if not args.json:
+        print(format_table(rows))
+    return {"rows": rows}
+
