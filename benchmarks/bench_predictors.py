@@ -49,7 +49,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # o
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -64,7 +63,8 @@ from scipy import stats  # noqa: E402
 
 from ktnas_core import benchmarks  # noqa: E402
 from ktnas_core.disorder import kendall_tau, spearman_rho, topk_overlap  # noqa: E402
-from ktnas_core.embedding import cache_key, embed_space  # noqa: E402
+from ktnas_core.embedding import (  # noqa: E402
+    Arch2VecEmbedder, Node2VecEmbedder, OneHotEncoder, PathEncoder, cache_key, embed_space)
 from ktnas_core.predictors import make_predictor  # noqa: E402
 from ktnas_core.spaces import get_space  # noqa: E402
 
@@ -73,13 +73,8 @@ SIZES = (10, 20, 50, 100, 200, 500)
 QUICK_SIZES = (20, 100, 500)
 TASKS = (("nb201", "cifar10"), ("nb201", "cifar100"), ("nb201", "ImageNet16-120"),
          ("tnb101_micro", "class_object"), ("tnb101_micro", "class_scene"), ("tnb101_micro", "room_layout"))
-#: embedder name -> (module, class); missing modules are skipped with a note
-EMBEDDERS = {
-    "onehot": ("ktnas_core.embedding.encodings", "OneHotEncoder"),
-    "path": ("ktnas_core.embedding.encodings", "PathEncoder"),
-    "node2vec": ("ktnas_core.embedding.node2vec", "Node2VecEmbedder"),
-    "arch2vec": ("ktnas_core.embedding.arch2vec", "Arch2VecEmbedder"),
-}
+#: embedder name -> class (each used with its defaults and random_state=0)
+EMBEDDERS = {"onehot": OneHotEncoder, "path": PathEncoder, "node2vec": Node2VecEmbedder, "arch2vec": Arch2VecEmbedder}
 PREDICTORS = ("gp", "rf", "gbm", "mlp")
 METRICS = ("kendall", "spearman", "p_at_1pct")
 PLOT_TASK = ("nb201", "cifar100")
@@ -89,35 +84,16 @@ _DATA: dict = {"X": {}, "y": {}}
 
 
 # -- data --------------------------------------------------------------------------------
-def _inline_onehot(space: str) -> np.ndarray:
-    ops = get_space(space).ops_matrix().astype(np.int64)
-    k = len(get_space(space).ops)
-    X = np.zeros((ops.shape[0], ops.shape[1] * k), dtype=np.float32)
-    for e in range(ops.shape[1]):
-        X[np.arange(ops.shape[0]), e * k + ops[:, e]] = 1.0
-    return X
-
-
 def load_embeddings(names, spaces, notes):
     """space -> {embedder name: (n, d) float32 array}; records time and dimension in ``notes``."""
     out = {s: {} for s in spaces}
     for name in names:
-        module, cls_name = EMBEDDERS[name]
-        try:
-            cls = getattr(importlib.import_module(module), cls_name)
-        except (ImportError, AttributeError) as exc:
-            if name != "onehot":
-                notes.append(f"embedder {name} skipped: {cls_name} not importable ({exc})")
-                continue
-            cls = None
+        cls = EMBEDDERS[name]
         for space in spaces:
             start = time.perf_counter()
-            if cls is None:
-                X, how = _inline_onehot(space), "inline one-hot of ops_matrix()"
-            else:
-                embedder = cls(random_state=0)
-                X = np.asarray(embed_space(embedder, space))
-                how = f"embed_space({cls_name}(random_state=0)), cache key {cache_key('embedding', space, embedder)}"
+            embedder = cls(random_state=0)
+            X = np.asarray(embed_space(embedder, space))
+            how = f"embed_space({cls.__name__}(random_state=0)), cache key {cache_key('embedding', space, embedder)}"
             seconds = time.perf_counter() - start
             out[space][name] = X
             notes.append(f"embedding {name}/{space}: {X.shape[1]}-d, {how}, {seconds:.1f} s (load or compute)")

@@ -38,6 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ktnas_core.spaces.cell import decode_codes  # noqa: E402
 from ktnas_core.spaces.nb201 import NB201_OPS, NB201Space  # noqa: E402
 from ktnas_core.spaces.tnb101 import TNB101MicroSpace  # noqa: E402
 from ktnas_core.benchmarks.catalog import TNB_COLUMNS, TNB_FINAL  # noqa: E402
@@ -133,7 +134,7 @@ def build_nb201(data: Path) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str
     c10_time = column(land, "train-all-time")
 
     # FLOPs / params: exactly additive per edge operation; fit on NASLib's 725 cells.
-    ops = (order.astype(np.int64)[:, None] // 5 ** np.arange(5, -1, -1)[None, :]) % 5
+    ops = decode_codes(order, len(NB201_OPS))
     counts = op_counts(ops, len(NB201_OPS))
     notes: dict[str, dict] = {"cifar10-valid sources": {
         "rows_equal_within_1e-5": int((gap < 1e-5).sum()), "max_abs_gap": round(float(gap.max()), 6),

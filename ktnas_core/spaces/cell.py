@@ -21,11 +21,23 @@ import numpy as np
 from ..errors import InvalidArchitectureError
 from .base import SearchSpace, check_rng
 
-__all__ = ["EDGES", "CellArchitecture", "CellSpace"]
+__all__ = ["EDGES", "CellArchitecture", "CellSpace", "decode_codes"]
 
 #: (from_node, to_node) of the six edges, in string order
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 N_EDGES = len(EDGES)
+
+
+def decode_codes(codes, n_ops: int) -> np.ndarray:
+    """Operation indices ``(len(codes), 6)`` (uint8) of cell codes in base ``n_ops``
+    (first edge most significant; see :meth:`CellSpace.code`).
+
+    >>> decode_codes([0, 5 ** 6 - 1, 7], 5).tolist()
+    [[0, 0, 0, 0, 0, 0], [4, 4, 4, 4, 4, 4], [0, 0, 0, 0, 1, 2]]
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    powers = n_ops ** np.arange(N_EDGES - 1, -1, -1)
+    return ((codes[:, None] // powers[None, :]) % n_ops).astype(np.uint8)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,11 +173,7 @@ class CellSpace(SearchSpace):
         >>> get_space("tnb101_micro").ops_matrix().shape
         (4096, 6)
         """
-        codes = self.index_codes()
-        k = len(self.ops)
-        powers = k ** np.arange(N_EDGES - 1, -1, -1)
-        m = (codes[:, None] // powers[None, :]) % k
-        return m.astype(np.uint8)
+        return decode_codes(self.index_codes(), len(self.ops))
 
     def index_codes(self) -> np.ndarray:
         """Codes (see :meth:`code`) of all cells in index order."""
