@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_search import add_search_commands
 
     add_search_commands(sub)  # run, resume, report
+    from .cli_reproduce import add_reproduce_command
+
+    add_reproduce_command(sub)
     return parser
 
 
@@ -137,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ktnas`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         result = args.func(args)
     except KtnasError as e:

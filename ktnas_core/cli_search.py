@@ -24,12 +24,11 @@ from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["STRATEGY_NAMES", "COLUMNS", "add_search_commands", "cmd_run", "cmd_resume", "cmd_report",
+__all__ = ["COLUMNS", "add_search_commands", "cmd_run", "cmd_resume", "cmd_report",
            "report_rows"]
 
-#: CLI strategy name -> driver strategy class name
-STRATEGY_NAMES = {"rea": "RegularizedEvolution", "random": "RandomSearch"}
-_CLI_NAME = {v: k for k, v in STRATEGY_NAMES.items()}
+#: names of the per-task strategy classes in reports
+_CLI_NAME = {"RegularizedEvolution": "rea", "RandomSearch": "random"}
 
 #: report columns, in table / CSV order
 COLUMNS = ("run", "benchmark", "task", "strategy", "seed", "status", "best_cell", "valid", "test", "rank",
@@ -43,19 +42,21 @@ EXIT_STOPPED = 130
 def add_search_commands(sub: Any) -> None:
     """Register ``run``, ``resume`` and ``report`` on the ``ktnas`` subparsers."""
     from .benchmarks import BENCHMARKS
+    from .search.presets import STRATEGY_NAMES
 
-    run = sub.add_parser("run", help="run a search (one strategy per task) into a new run directory")
+    run = sub.add_parser("run", help="run a search on several tasks into a new run directory")
     run.add_argument("--benchmark", required=True, choices=BENCHMARKS)
     run.add_argument("--tasks", required=True, help="comma-separated task names, e.g. cifar10,cifar100")
-    run.add_argument("--strategy", required=True, metavar="NAME", help=f"one of {list(STRATEGY_NAMES)}")
+    run.add_argument("--strategy", required=True, metavar="NAME",
+                     help=f"one of {', '.join(STRATEGY_NAMES)} (see ktnas_core.search.presets)")
     run.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     run.add_argument("--out", required=True, metavar="DIR", help="new or empty run directory")
     run.add_argument("--budget", type=int, metavar="N",
                      help=f"evaluations per task (default {DEFAULT_BUDGET} if no other end is given)")
     run.add_argument("--max-generations", type=int, metavar="G", help="end after G generations")
     run.add_argument("--stop-on-optimum", action="store_true", help="end a task once its optimum is found")
-    run.add_argument("--population", type=int, metavar="P", help="REA population size (default 10)")
-    run.add_argument("--tournament", type=int, metavar="T", help="REA tournament size (default 5)")
+    run.add_argument("--population", type=int, metavar="P", help="population size (default: the paper's Table I)")
+    run.add_argument("--tournament", type=int, metavar="T", help="tournament size (default: the paper's Table I)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.set_defaults(func=cmd_run)
 
@@ -184,7 +185,8 @@ def _drive(run_dir: Path, json_out: bool, start: Any) -> dict | int:
 
 def cmd_run(args: Any) -> dict | int:
     from .benchmarks import load
-    from .search import RandomSearch, RegularizedEvolution, Search, TableEvaluator
+    from .search import Search, TableEvaluator
+    from .search.presets import STRATEGY_NAMES, make_strategy
 
     bench = load(args.benchmark)
     tasks = _parse_tasks(args.tasks, bench)
@@ -195,11 +197,14 @@ def cmd_run(args: Any) -> dict | int:
         _check_positive(flag, value)
     if args.seed < 0:
         raise ParameterError(f"--seed {args.seed} is out of range; allowed: an integer >= 0")
-    if args.strategy != "rea" and (args.population is not None or args.tournament is not None):
-        raise ParameterError(f"--population and --tournament apply to --strategy rea, not {args.strategy!r}")
-    if args.tournament is not None and args.tournament > (args.population or 10):
+    if args.strategy == "random" and (args.population is not None or args.tournament is not None):
+        raise ParameterError("--population and --tournament do not apply to --strategy random")
+    if args.population is not None and args.population < 2:
+        raise ParameterError(f"--population {args.population} is out of range; allowed: an integer >= 2")
+    population = args.population or 10
+    if args.tournament is not None and args.tournament > population:
         raise ParameterError(f"--tournament {args.tournament} is out of range; allowed: at most the population "
-                             f"({args.population or 10})")
+                             f"({population})")
     budget = args.budget
     if budget is None and args.max_generations is None and not args.stop_on_optimum:
         budget = DEFAULT_BUDGET
@@ -207,17 +212,12 @@ def cmd_run(args: Any) -> dict | int:
     _check_out(out)
 
     evaluator = TableEvaluator(bench)
-    strategies = {}
-    for t in tasks:
-        if args.strategy == "rea":
-            kw = {}
-            if args.population is not None:
-                kw["population_size"] = args.population
-            if args.tournament is not None:
-                kw["tournament_size"] = args.tournament
-            strategies[t] = RegularizedEvolution(evaluator.space, **kw)
-        else:
-            strategies[t] = RandomSearch(evaluator.space)
+    kw = {}
+    if args.population is not None:
+        kw["population_size"] = args.population
+    if args.tournament is not None:
+        kw["tournament_size"] = args.tournament
+    strategies = make_strategy(args.strategy, bench.space.name, tasks, **kw)
 
     # every check (e.g. tournament > population) runs before anything is written
     search = Search(strategies, evaluator, budget=budget, max_generations=args.max_generations,
@@ -266,13 +266,15 @@ def report_rows(dirs: list) -> list[dict]:
     rows = []
     for d in dirs:
         path = _check_run_dir(str(d))
-        config = ck.read_json(path / ck.CONFIG, ("strategies", "evaluator", "seed"))
+        config = ck.read_json(path / ck.CONFIG, ("strategy", "tasks", "evaluator", "seed"))
         ev = config["evaluator"]
         if not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark"):
             raise ParameterError(f"{str(path)!r} was not run on a table benchmark; report needs one")
         bench = load(ev["benchmark"])
         metric = ev.get("metric")
-        tasks = list(config["strategies"])
+        tasks = list(config["tasks"])
+        label = config["strategy"].get("label", config["strategy"].get("class"))
+        label = _CLI_NAME.get(label, label)
         best: dict[str, tuple[str, float] | None] = {t: None for t in tasks}
         n_evals = {t: 0 for t in tasks}
         cost = {t: 0.0 for t in tasks}
@@ -288,8 +290,7 @@ def report_rows(dirs: list) -> list[dict]:
                         best[e.task] = (e.arch, e.score)
         status = _status(last)
         for t in tasks:
-            cls = config["strategies"][t]["class"]
-            row = {"run": str(path), "benchmark": bench.name, "task": t, "strategy": _CLI_NAME.get(cls, cls),
+            row = {"run": str(path), "benchmark": bench.name, "task": t, "strategy": label,
                    "seed": config["seed"], "status": status, "best_cell": None, "valid": None, "test": None,
                    "rank": None, "regret": None, "evals": n_evals[t], "gpu_hours": cost[t] / 3600}
             if best[t] is not None:

@@ -1,4 +1,4 @@
-"""The search loop of ktnas: ask/tell strategies, evaluators, events and checkpoints.
+"""The search loop of ktnas: ask/tell strategies (KTNAS and its rivals), evaluators, events and checkpoints.
 
 Examples
 --------
@@ -9,13 +9,17 @@ Examples
 ('budget', 50)
 """
 
-from .driver import Search, SearchResult, TaskResult, resume, run_search
+from .driver import Search, SearchResult, TaskResult, resume, run_search, strategy_from_config
+from .evolution import MultiTaskEvolution
 from .evaluators import Evaluation, Evaluator, TableEvaluator, evaluator_from_config
 from .events import (EVENT_TYPES, Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished,
-                     RunStarted, event_from_json, read_events)
+                     RunStarted, TransferLabelled, Transferred, event_from_json, read_events)
+from .multitask import Independent, MultiTaskStrategy
+from .presets import STRATEGY_NAMES, make_strategy
 from .strategies import STRATEGIES, RandomSearch, RegularizedEvolution, Strategy
 
 __all__ = ["EVENT_TYPES", "Evaluated", "Evaluation", "Evaluator", "Event", "EventLog", "GenerationDone",
-           "RandomSearch", "RegularizedEvolution", "RunFailed", "RunFinished", "RunStarted", "STRATEGIES",
-           "Search", "SearchResult", "Strategy", "TableEvaluator", "TaskResult", "evaluator_from_config",
-           "event_from_json", "read_events", "resume", "run_search"]
+           "Independent", "MultiTaskEvolution", "MultiTaskStrategy", "RandomSearch", "RegularizedEvolution",
+           "RunFailed", "RunFinished", "RunStarted", "STRATEGIES", "STRATEGY_NAMES", "Search", "SearchResult",
+           "Strategy", "TableEvaluator", "TaskResult", "TransferLabelled", "Transferred", "evaluator_from_config",
+           "event_from_json", "make_strategy", "read_events", "resume", "run_search", "strategy_from_config"]

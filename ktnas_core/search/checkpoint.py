@@ -8,7 +8,7 @@ Examples
 --------
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> atomic_write_json(d / "checkpoint.json", {"version": 1, "generation": 3})
+>>> atomic_write_json(d / "checkpoint.json", {"version": CHECKPOINT_VERSION, "generation": 3})
 >>> read_json(d / "checkpoint.json", required=("generation",))["generation"]
 3
 """
@@ -26,7 +26,7 @@ __all__ = ["CHECKPOINT_VERSION", "CONFIG", "EVENTS", "CHECKPOINT", "atomic_write
            "truncate_log"]
 
 #: format version of config.json and checkpoint.json
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2
 CONFIG, EVENTS, CHECKPOINT = "config.json", "events.jsonl", "checkpoint.json"
 
 

@@ -28,15 +28,38 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
 
-from ..errors import ParameterError
+from ..errors import DataIntegrityError, ParameterError
 from . import checkpoint as ck
 from .evaluators import Evaluation, evaluator_from_config
 from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
-from .strategies import STRATEGIES, Strategy, check_int
+from .multitask import Independent, MultiTaskStrategy
+from .strategies import check_int
 
-__all__ = ["Search", "SearchResult", "TaskResult", "run_search", "resume"]
+__all__ = ["Search", "SearchResult", "TaskResult", "run_search", "resume", "multitask_classes",
+           "strategy_from_config"]
+
+
+def multitask_classes() -> dict[str, type]:
+    """Multi-task strategy class by name, used to rebuild a run from its ``config.json``."""
+    from .evolution import MultiTaskEvolution
+
+    return {"Independent": Independent, "MultiTaskEvolution": MultiTaskEvolution}
+
+
+def strategy_from_config(config: dict) -> MultiTaskStrategy:
+    """Rebuild the (fresh) strategy of a run from its ``config.json`` contents.
+
+    Raises
+    ------
+    DataIntegrityError
+        If the config names no known strategy class.
+    """
+    spec = config.get("strategy")
+    classes = multitask_classes()
+    if not isinstance(spec, dict) or spec.get("class") not in classes:
+        raise DataIntegrityError(f"config names strategy {spec!r}; this ktnas knows {list(classes)}")
+    return classes[spec["class"]](**spec["params"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,21 +90,20 @@ class _Stopped(Exception):
 class Search:
     """A search run; :meth:`run` drives it to the end (see :func:`run_search` for the parameters)."""
 
-    def __init__(self, strategies: Mapping[str, Strategy], evaluator: Any, *, budget: int | None = None,
+    def __init__(self, strategies: Any, evaluator: Any, *, budget: int | None = None,
                  max_generations: int | None = None, stop_on_optimum: bool = False, seed: int | None = None,
                  run_dir: str | os.PathLike | None = None, callbacks: Iterable[Callable[[Event], None]] = (),
                  stop: threading.Event | None = None, checkpoint_every: int = 1):
-        if not isinstance(strategies, Mapping) or not strategies:
-            raise ParameterError(f"strategies={strategies!r} must be a non-empty dict task -> Strategy")
-        for task, s in strategies.items():
-            if not isinstance(s, Strategy):
-                raise ParameterError(f"strategy for task {task!r} is {s!r}; pass a ktnas Strategy "
-                                     f"(one of {list(STRATEGIES)})")
+        if isinstance(strategies, Mapping):
+            strategies = Independent(strategies)
+        if not isinstance(strategies, MultiTaskStrategy):
+            raise ParameterError(f"strategies={strategies!r} must be a dict task -> Strategy or a multi-task "
+                                 f"strategy (one of {list(multitask_classes())})")
         if not callable(getattr(evaluator, "evaluate", None)):
             raise ParameterError(f"evaluator={evaluator!r} has no evaluate(archs, task) method")
         bench = getattr(evaluator, "benchmark", None)
         if bench is not None:
-            for task in strategies:
+            for task in strategies.tasks:
                 bench.check_task(task)
         self.budget = None if budget is None else check_int("budget", budget, 1)
         self.max_generations = None if max_generations is None else check_int("max_generations", max_generations, 1)
@@ -93,12 +115,11 @@ class Search:
             raise ParameterError("stop_on_optimum=True needs an evaluator with optimum_score(task), e.g. TableEvaluator")
         self.seed = None if seed is None else check_int("seed", seed, 0)
         self.checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
-        self.strategies, self.evaluator, self.stop_on_optimum = dict(strategies), evaluator, stop_on_optimum
+        self.strategy, self.evaluator, self.stop_on_optimum = strategies, evaluator, stop_on_optimum
         self.callbacks, self.stop = list(callbacks), stop
-        self.tasks = list(self.strategies)
+        self.tasks = list(self.strategy.tasks)
         if self.seed is not None:
-            for task, child in zip(self.tasks, np.random.SeedSequence(self.seed).spawn(len(self.tasks))):
-                self.strategies[task].reseed(child)
+            self.strategy.reseed(self.seed)
         self._optimum = {t: evaluator.optimum_score(t) for t in self.tasks} if callable(
             getattr(evaluator, "optimum_score", None)) else {}
         self.generation, self.n_events = 0, 0
@@ -117,8 +138,9 @@ class Search:
             "kind": type(self.evaluator).__name__}
         return {"version": ck.CHECKPOINT_VERSION, "evaluator": ev, "budget": self.budget,
                 "max_generations": self.max_generations, "stop_on_optimum": self.stop_on_optimum,
-                "seed": self.seed, "checkpoint_every": self.checkpoint_every, "strategies": {t: {"class": type(s).__name__, "params": s.get_params()}
-                                                  for t, s in self.strategies.items()}}
+                "seed": self.seed, "checkpoint_every": self.checkpoint_every, "tasks": self.tasks,
+                "strategy": {"class": type(self.strategy).__name__, "label": self.strategy.label,
+                             "params": self.strategy.get_params()}}
 
     def _checkpoint(self) -> None:
         if self._log is None:
@@ -128,7 +150,7 @@ class Search:
             "version": ck.CHECKPOINT_VERSION, "generation": self.generation, "n_events": self.n_events,
             "log_bytes": self._log.tell(), "n_evals": self.n_evals, "cost_s": self.cost_s,
             "best": self.best, "optimum_at": self.optimum_at,
-            "strategies": {t: s.state_dict() for t, s in self.strategies.items()}})
+            "strategy": self.strategy.state_dict()})
 
     def _restore(self, state: dict) -> None:
         self.generation, self.n_events = int(state["generation"]), int(state["n_events"])
@@ -137,8 +159,7 @@ class Search:
         self.best = {t: None if state["best"][t] is None else (state["best"][t][0], float(state["best"][t][1]))
                      for t in self.tasks}
         self.optimum_at = dict(state["optimum_at"])
-        for t, s in self.strategies.items():
-            s.load_state_dict(state["strategies"][t])
+        self.strategy.load_state_dict(state["strategy"])
         path = self.run_dir / ck.EVENTS
         ck.truncate_log(path, int(state["log_bytes"]), self.n_events)
         for e in read_events(path):
@@ -153,6 +174,10 @@ class Search:
             self._log(event)
         for cb in self.callbacks:
             cb(event)
+
+    def _drain(self) -> None:
+        for event in self.strategy.drain_events():
+            self._emit(event)
 
     def _done(self, task: str) -> bool:
         if self.stop_on_optimum and self.optimum_at[task] is not None:
@@ -179,16 +204,23 @@ class Search:
         return e
 
     def _generation(self) -> None:
-        for task in self.tasks:
-            if self._done(task):
-                continue
-            strategy = self.strategies[task]
-            told = []
-            for arch in strategy.ask():
-                told.append(self._evaluate(task, arch))
-                if self._done(task):
-                    break
-            strategy.tell(told)
+        while True:
+            active = [t for t in self.tasks if not self._done(t)]
+            asked = self.strategy.ask(active) if active else {}
+            self._drain()
+            told = {}
+            for task in self.tasks:
+                if task not in asked or self._done(task):
+                    continue
+                told[task] = []
+                for arch in asked[task]:
+                    told[task].append(self._evaluate(task, arch))
+                    if self._done(task):
+                        break
+            self.strategy.tell(told)
+            self._drain()
+            if self.strategy.generation_complete or not active:
+                break
         best = {t: {"arch": b[0], "score": b[1], "n_evals": self.n_evals[t]} for t, b in self.best.items()
                 if b is not None}
         self._emit(GenerationDone(self.generation, best))
@@ -240,13 +272,14 @@ class Search:
         return SearchResult(reason, self.generation, tasks)
 
 
-def run_search(strategies: Mapping[str, Strategy], evaluator: Any, **kwargs: Any) -> SearchResult:
+def run_search(strategies: Any, evaluator: Any, **kwargs: Any) -> SearchResult:
     """Run ``strategies`` (task -> Strategy) against ``evaluator`` and return the result.
 
     Parameters
     ----------
-    strategies : dict
-        One ask/tell :class:`~ktnas_core.search.strategies.Strategy` per task (run in this order).
+    strategies : dict or MultiTaskStrategy
+        One ask/tell :class:`~ktnas_core.search.strategies.Strategy` per task (run in this order),
+        or a multi-task strategy such as :class:`~ktnas_core.search.evolution.MultiTaskEvolution`.
     evaluator : Evaluator
         E.g. :class:`~ktnas_core.search.evaluators.TableEvaluator`.
     budget : int or None
@@ -256,7 +289,8 @@ def run_search(strategies: Mapping[str, Strategy], evaluator: Any, **kwargs: Any
     stop_on_optimum : bool
         End a task once a cell with the task's best score is evaluated.
     seed : int or None
-        Root seed; each task's strategy is reseeded from ``SeedSequence(seed).spawn``.
+        Root seed handed to the strategy's ``reseed`` (per-task strategies get
+        ``SeedSequence(seed).spawn`` children).
     run_dir : path or None
         New or empty directory for ``config.json``, ``events.jsonl``, ``checkpoint.json``.
     callbacks : iterable of callables
@@ -280,9 +314,9 @@ def resume(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: Iter
         For a missing, corrupted or other-version config or checkpoint, or a short event log.
     """
     run_dir = Path(run_dir)
-    config = ck.read_json(run_dir / ck.CONFIG, ("strategies", "evaluator", "budget", "max_generations"))
-    state = ck.read_json(run_dir / ck.CHECKPOINT, ("generation", "n_events", "log_bytes", "strategies"))
-    strategies = {t: STRATEGIES[s["class"]](**s["params"]) for t, s in config["strategies"].items()}
+    config = ck.read_json(run_dir / ck.CONFIG, ("strategy", "evaluator", "budget", "max_generations"))
+    state = ck.read_json(run_dir / ck.CHECKPOINT, ("generation", "n_events", "log_bytes", "strategy"))
+    strategies = strategy_from_config(config)
     evaluator = evaluator_from_config(config["evaluator"]) if evaluator is None else evaluator
     search = Search(strategies, evaluator, budget=config["budget"], max_generations=config["max_generations"],
                     stop_on_optimum=config["stop_on_optimum"], seed=None, run_dir=run_dir,

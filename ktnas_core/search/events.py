@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator
 
 from ..errors import DataIntegrityError
 
-__all__ = ["Event", "RunStarted", "Evaluated", "GenerationDone", "RunFinished", "RunFailed", "EVENT_TYPES",
-           "event_from_json", "EventLog", "read_events"]
+__all__ = ["Event", "RunStarted", "Evaluated", "Transferred", "TransferLabelled", "GenerationDone", "RunFinished",
+           "RunFailed", "EVENT_TYPES", "event_from_json", "EventLog", "read_events"]
 
 _time = dataclasses.field(default_factory=time.time, compare=False, repr=False)
 
@@ -80,6 +80,38 @@ class Evaluated(Event):
 
 
 @dataclasses.dataclass(frozen=True)
+class Transferred(Event):
+    """A transfer decision on one candidate of another task's population.
+
+    ``phi`` is its transfer rank (0 for policies without one); ``accepted`` says
+    whether it was chosen, i.e. queued for evaluation on ``target``.
+    ``random_fill`` marks a choice drawn at random from a group of equal phi.
+    """
+
+    generation: int
+    target: str
+    source: str
+    arch: str
+    phi: int
+    accepted: bool
+    random_fill: bool
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferLabelled(Event):
+    """A transferred architecture got its label (+1: a child reached the top r% of the
+    target's next population; -1: it had children, none there), which enters the
+    target's transfer history. Transfers without children get no label and no event."""
+
+    generation: int
+    target: str
+    arch: str
+    label: int
+    time: float = _time
+
+
+@dataclasses.dataclass(frozen=True)
 class GenerationDone(Event):
     """A generation ended; ``best`` maps task -> {"arch", "score", "n_evals"}."""
 
@@ -104,9 +136,9 @@ class RunFailed(Event):
     time: float = _time
 
 
-#: event class by name (``Transferred`` joins with the multi-task strategies)
-EVENT_TYPES: dict[str, type[Event]] = {c.__name__: c for c in (RunStarted, Evaluated, GenerationDone,
-                                                              RunFinished, RunFailed)}
+#: event class by name
+EVENT_TYPES: dict[str, type[Event]] = {c.__name__: c for c in (RunStarted, Evaluated, Transferred, TransferLabelled,
+                                                              GenerationDone, RunFinished, RunFailed)}
 
 
 def event_from_json(line: str) -> Event:

@@ -140,7 +140,7 @@ def test_resume_text(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("extra, message", [
     (["--tasks", "cifar10,cifar1000", "--strategy", "rea"],
      "task 'cifar1000' is not in nb201; choose one of ['cifar10', 'cifar100', 'ImageNet16-120']"),
-    (["--tasks", "cifar10", "--strategy", "bogus"], "strategy 'bogus' is not known; choose one of ['rea', 'random']"),
+    (["--tasks", "cifar10", "--strategy", "bogus"], "strategy 'bogus' is not known; choose one of ['ktnas', 'ktnas-arch2vec'"),
     (["--tasks", "cifar10", "--strategy", "rea", "--budget", "0"],
      "--budget 0 is out of range; allowed: an integer >= 1"),
     (["--tasks", "cifar10", "--strategy", "rea", "--budget", "-5"],
@@ -151,7 +151,7 @@ def test_resume_text(tmp_path, capsys, monkeypatch):
     (["--tasks", "cifar10,cifar10", "--strategy", "rea"], "names a task twice"),
     (["--tasks", "cifar10,", "--strategy", "rea"], "has an empty name"),
     (["--tasks", "cifar10", "--strategy", "random", "--population", "5"],
-     "--population and --tournament apply to --strategy rea"),
+     "--population and --tournament do not apply to --strategy random"),
     (["--tasks", "cifar10", "--strategy", "rea", "--population", "4", "--tournament", "5"],
      "--tournament 5 is out of range; allowed: at most the population (4)"),
 ])

@@ -58,7 +58,8 @@ def test_event_json_round_trip_is_exact(event):
 def test_event_time_is_not_compared():
     a, b = RunFinished("budget", time=1.0), RunFinished("budget", time=2.0)
     assert a == b and a.without_time() == {"event": "RunFinished", "reason": "budget"}
-    assert set(EVENT_TYPES) == {"RunStarted", "Evaluated", "GenerationDone", "RunFinished", "RunFailed"}
+    assert set(EVENT_TYPES) == {"RunStarted", "Evaluated", "Transferred", "TransferLabelled", "GenerationDone",
+                                "RunFinished", "RunFailed"}
 
 
 @pytest.mark.parametrize("line", ["not json", '{"event": "Nope"}', '{"event": "RunFinished", "x": 1}', "[1]"])

@@ -1,0 +1,111 @@
+"""Named strategies: KTNAS with the paper's Table I settings per space, its ablations and the baselines.
+
+=================  ==========================================================================
+name               what runs
+=================  ==========================================================================
+``ktnas``          :class:`MultiTaskEvolution`, transfer rank over node2vec embeddings
+``ktnas-arch2vec`` the same over arch2vec embeddings (the journal version's choice)
+``ktnas-onehot``   the same over the naive one-hot encoding (paper's Table VII ablation)
+``random-transfer`` n random cells of the other populations per generation (naive MT-NAS)
+``best-transfer``  the other populations' best cells
+``no-transfer``    KTNAS's base searcher on each task alone (on NB201: the paper's
+                   "zero-cost" row, REA-style evolution from a zero-cost warm-up)
+``emtnas``         EMT-NAS-style: no transfer rank, random mating probability 0.3
+``predictor``      single-task evolution whose children a GP predictor screens
+``rea``            regularised evolution per task (population 10, tournament 5)
+``random``         random search per task
+=================  ==========================================================================
+
+Base searcher per space (PAPER.md Table I): on ``nb201`` population 10,
+tournament 5, one mutation per child, zero-cost (synflow) warm-up; on
+``tnb101_micro`` population 10, tournament 5, children screened by a predictor
+(a GP over node2vec vectors stands in for the paper's GCN, the best small-data
+predictor of ``benchmarks/bench_predictors.py``); on ``darts`` population 20,
+binary tournament, block crossover (rate 1) and flip mutation (p = 0.02 per gene),
+one-hot vectors for the transfer rank.  Every knob can be overridden.
+
+Examples
+--------
+>>> s = make_strategy("ktnas", "nb201", ["cifar10", "cifar100"])
+>>> s.label, s.transfer, s.warmup, s.population_size
+('ktnas', 'rank', 'zero_cost', 10)
+>>> make_strategy("ktnas", "nb201", ["cifar10"], n_transfer=0)
+Traceback (most recent call last):
+...
+ktnas_core.errors.ParameterError: n_transfer=0 is out of range; allowed: an integer in [1, 10000]
+>>> make_strategy("ktnass", "nb201", ["cifar10"])
+Traceback (most recent call last):
+...
+ktnas_core.errors.ParameterError: strategy 'ktnass' is not known; choose one of ['ktnas', 'ktnas-arch2vec', 'ktnas-onehot', 'random-transfer', 'best-transfer', 'no-transfer', 'emtnas', 'predictor', 'rea', 'random']
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import ParameterError
+from .evolution import MultiTaskEvolution
+from .multitask import Independent, MultiTaskStrategy
+from .strategies import RandomSearch, RegularizedEvolution
+
+__all__ = ["STRATEGY_NAMES", "BASE", "VARIANTS", "make_strategy"]
+
+#: the paper's Table I base searcher per search space (keyword arguments of MultiTaskEvolution)
+BASE: dict[str, dict[str, Any]] = {
+    "nb201": {"population_size": 10, "tournament_size": 5, "n_offspring": 5, "mutation_rate": 1.0,
+              "crossover_rate": 0.0, "warmup": "zero_cost"},
+    "tnb101_micro": {"population_size": 10, "tournament_size": 5, "n_offspring": 5, "mutation_rate": 1.0,
+                     "crossover_rate": 0.0, "screen": "predictor"},
+    "darts": {"population_size": 20, "tournament_size": 2, "n_offspring": 20, "mutation_rate": 1.0,
+              "crossover_rate": 1.0, "embedding": "onehot", "predictor_embedding": "onehot"},
+}
+
+#: what each multi-task variant changes on the base searcher
+VARIANTS: dict[str, dict[str, Any]] = {
+    "ktnas": {"transfer": "rank"},
+    "ktnas-arch2vec": {"transfer": "rank", "embedding": "arch2vec"},
+    "ktnas-onehot": {"transfer": "rank", "embedding": "onehot"},
+    "random-transfer": {"transfer": "random"},
+    "best-transfer": {"transfer": "best"},
+    "no-transfer": {"transfer": "none"},
+    "emtnas": {"transfer": "none", "rmp": 0.3},
+    "predictor": {"transfer": "none", "warmup": "random", "screen": "predictor"},
+}
+
+#: every strategy name :func:`make_strategy` knows, in display order
+STRATEGY_NAMES = (*VARIANTS, "rea", "random")
+
+
+def make_strategy(name: str, space: str, tasks: Sequence[str], **overrides: Any) -> MultiTaskStrategy:
+    """The strategy ``name`` on ``space`` for ``tasks``, with the paper's defaults and ``overrides``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`STRATEGY_NAMES`.
+    space : str
+        ``"nb201"``, ``"tnb101_micro"`` or ``"darts"`` (benchmark names are space names).
+    tasks : list of str
+    **overrides
+        Keyword arguments of :class:`~ktnas_core.search.evolution.MultiTaskEvolution`
+        (or, for ``rea``, ``population_size`` and ``tournament_size``; for ``random``, ``batch_size``).
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name or space, or a parameter out of range.
+    """
+    if name not in STRATEGY_NAMES:
+        raise ParameterError(f"strategy {name!r} is not known; choose one of {list(STRATEGY_NAMES)}")
+    if space not in BASE:
+        raise ParameterError(f"space {space!r} has no preset; choose one of {list(BASE)}")
+    if isinstance(tasks, str) or not tasks:
+        raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
+    if name == "rea":
+        return Independent({t: RegularizedEvolution(space, **overrides) for t in tasks})
+    if name == "random":
+        return Independent({t: RandomSearch(space, **overrides) for t in tasks})
+    params = {**BASE[space], **VARIANTS[name], "name": name, **overrides}
+    if space != "nb201" and params.get("warmup") == "zero_cost":
+        params["warmup"] = "random"
+    return MultiTaskEvolution(space, list(tasks), **params)

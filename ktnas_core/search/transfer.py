@@ -1,0 +1,123 @@
+"""Which architectures cross to a target task: the transfer policies of the multi-task search.
+
+* ``"rank"``: transfer rank (PAPER.md section 3): the target's labelled history
+  votes on the candidates by cosine similarity of their embeddings
+  (:class:`~ktnas_core.transfer_rank.TransferRanker`); random while there is no history;
+* ``"random"``: uniformly at random (the "MT-NAS" style of naive transfer);
+* ``"best"``: the best of each source population first (by the member's rank in
+  its own population, ties at random);
+* ``"none"``: no transfer (each task searches alone).
+
+:class:`Features` looks architectures up in one shared embedding of the space.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ktnas_core.spaces import get_space
+>>> features = Features(get_space("nb201"), "onehot")
+>>> features([0, 1]).shape
+(2, 30)
+>>> cands = [Candidate("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "cifar100", 0)]
+>>> choose("random", cands, n=4, rng=np.random.default_rng(0))
+((0,), (0,), (True,))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..transfer_rank import TransferMemory, TransferRanker
+
+__all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "choose"]
+
+#: transfer policies
+TRANSFERS = ("rank", "random", "best", "none")
+#: embedding names -> embedder class name in :mod:`ktnas_core.embedding`
+EMBEDDINGS = {"node2vec": "Node2VecEmbedder", "arch2vec": "Arch2VecEmbedder", "onehot": "OneHotEncoder",
+              "path": "PathEncoder"}
+_STATELESS = ("onehot", "path")  # encodings that need no fitting on the space
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """An architecture of another task's population: its string, that task, and its
+    position in that population by score (0 = the source's best)."""
+
+    arch: str
+    source: str
+    position: int
+
+
+class Features:
+    """Embedding vectors of architectures, one shared space (the shipped defaults, seed 0).
+
+    Parameters
+    ----------
+    space : SearchSpace
+    name : {"node2vec", "arch2vec", "onehot", "path"}
+        Infinite spaces (DARTS) support only the fit-free ``"onehot"`` and ``"path"``.
+    """
+
+    def __init__(self, space: Any, name: str):
+        if name not in EMBEDDINGS:
+            raise ParameterError(f"embedding={name!r} is not known; choose one of {list(EMBEDDINGS)}")
+        if not space.finite and name not in _STATELESS:
+            raise ParameterError(f"embedding={name!r} needs a finite space; {space.name!r} is not: "
+                                 f"choose one of {list(_STATELESS)}")
+        self.space, self.name = space, name
+        self._matrix: np.ndarray | None = None
+
+    def _embedder(self) -> Any:
+        from .. import embedding
+
+        return getattr(embedding, EMBEDDINGS[self.name])(random_state=0)
+
+    def __call__(self, archs: Sequence[Any]) -> np.ndarray:
+        """``(len(archs), d)`` float array; architectures, strings or indices."""
+        archs = [self.space.coerce(a) for a in archs]
+        if not self.space.finite:
+            enc = self._embedder()
+            return enc.fit(archs).transform(archs) if archs else np.empty((0, 0))
+        if self._matrix is None:
+            from ..embedding import embed_space
+
+            self._matrix = embed_space(self._embedder(), self.space)
+        return self._matrix[[self.space.index(a) for a in archs]]
+
+
+def choose(policy: str, candidates: Sequence[Candidate], n: int, rng: np.random.Generator, *,
+           memory: TransferMemory | None = None, features: Features | None = None, generation: int = 0,
+           skip_nonpositive: bool = False) -> tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...]]:
+    """Choose up to ``n`` of ``candidates`` for one target by ``policy``.
+
+    Returns ``(indices, phi, random_fill)``: the chosen candidates' indices, the
+    phi of every candidate (all 0 except for ``"rank"``), and for each chosen one
+    whether it came from a random draw rather than its rank.
+    ``"rank"`` needs the target's ``memory`` and the ``features``.
+    """
+    if policy not in TRANSFERS:
+        raise ParameterError(f"transfer={policy!r} is not known; choose one of {list(TRANSFERS)}")
+    zero = (0,) * len(candidates)
+    if policy == "none" or not candidates:
+        return (), zero, ()
+    k = min(n, len(candidates))
+    if policy == "random":
+        picks = sorted(int(i) for i in rng.choice(len(candidates), size=k, replace=False))
+        return tuple(picks), zero, (True,) * k
+    if policy == "best":
+        order = rng.permutation(len(candidates))  # random among equal positions
+        order = sorted(order.tolist(), key=lambda i: candidates[i].position)
+        return tuple(order[:k]), zero, (False,) * k
+    if memory is None or features is None:
+        raise ParameterError("transfer='rank' needs the target's TransferMemory and the Features")
+    keys, X, y = memory.training_set(generation)
+    Xc = features([c.arch for c in candidates])
+    if not keys:
+        X = np.empty((0, Xc.shape[1]))
+    ranker = TransferRanker(n_transfer=n, skip_nonpositive=skip_nonpositive, tie_break="first").fit(X, y)
+    decision = ranker.select(Xc, rng=rng)
+    return (decision.indices, decision.phi, tuple(c.random_fill for c in decision.choices))

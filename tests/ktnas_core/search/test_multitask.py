@@ -1,0 +1,232 @@
+"""Multi-task evolution (KTNAS, its ablations, EMT-NAS style) on the real tables."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from ktnas_core import benchmarks
+from ktnas_core.errors import ParameterError
+from ktnas_core.search import (Evaluated, GenerationDone, MultiTaskEvolution, TableEvaluator, TransferLabelled,
+                               Transferred, read_events, resume, run_search)
+from ktnas_core.search.presets import BASE, STRATEGY_NAMES, make_strategy
+
+NB = ("cifar10", "cifar100", "ImageNet16-120")
+TNB = ("class_object", "class_scene", "room_layout")
+
+
+@pytest.fixture(scope="module")
+def nb201():
+    return benchmarks.load("nb201")
+
+
+@pytest.fixture(scope="module")
+def ev(nb201):
+    return TableEvaluator(nb201)
+
+
+def stripped(run_dir):
+    return [e.without_time() for e in read_events(run_dir / "events.jsonl")]
+
+
+def events_of(strategy, ev, **opts):
+    seen = []
+    res = run_search(strategy, ev, callbacks=[seen.append], **opts)
+    return res, seen
+
+
+def test_transfer_events_follow_the_rules(ev):
+    s = make_strategy("ktnas", "nb201", NB)
+    res, seen = events_of(s, ev, max_generations=12, seed=4)
+    transfers = [e for e in seen if isinstance(e, Transferred)]
+    labels = [e for e in seen if isinstance(e, TransferLabelled)]
+    assert transfers and labels and res.generations == 12
+    assert min(e.generation for e in transfers) == 1  # generation 0 builds the populations
+    for g in range(1, 12):
+        for target in NB:
+            mine = [e for e in transfers if e.generation == g and e.target == target]
+            accepted = [e for e in mine if e.accepted]
+            # candidates are the other populations' cells not yet evaluated on the target
+            assert len(accepted) == min(4, len(mine)) and all(e.source != target for e in mine)
+            assert len({e.arch for e in mine}) == len(mine)  # each candidate once
+            if any(e.phi for e in mine):  # whole groups by descending phi, then a random fill
+                assert min(e.phi for e in accepted) >= max((e.phi for e in mine if not e.accepted), default=-99)
+    accepted_at = {(e.generation, e.target, e.arch) for e in transfers if e.accepted}
+    assert all((e.generation, e.target, e.arch) in accepted_at and e.label in (-1, 1) for e in labels)
+    assert {e.label for e in labels} == {-1, 1}
+
+
+def test_transfers_are_evaluated_on_the_target_and_never_repeated(ev):
+    res, seen = events_of(make_strategy("ktnas", "nb201", NB), ev, max_generations=15, seed=1)
+    evaluated = {(e.task, e.arch) for e in seen if isinstance(e, Evaluated)}
+    assert all((e.target, e.arch) in evaluated for e in seen if isinstance(e, Transferred) and e.accepted)
+    # children and transfers already evaluated on a task are drawn again: every evaluation is new
+    assert all(e.new for e in seen if isinstance(e, Evaluated))
+
+
+@pytest.mark.parametrize("name", ["ktnas", "no-transfer", "emtnas"])
+def test_elitist_population_is_the_best_of_everything_evaluated(ev, name):
+    s = make_strategy(name, "nb201", NB)
+    _, seen = events_of(s, ev, max_generations=9, seed=2)
+    for t in NB:
+        scores = {e.arch: e.score for e in seen if isinstance(e, Evaluated) and e.task == t}
+        best = sorted(scores.values(), reverse=True)[:10]
+        assert [m[1] for m in s.populations[t]] == best
+
+
+def test_zero_cost_warmup_starts_from_the_proxys_best(nb201, ev):
+    s = make_strategy("no-transfer", "nb201", NB)
+    _, seen = events_of(s, ev, max_generations=1, seed=0)
+    for t in NB:
+        proxy = nb201.zero_cost(t)
+        percentile = (proxy[None, :] <= proxy[[nb201.space.index(e.arch) for e in seen
+                                                if isinstance(e, Evaluated) and e.task == t], None]).mean(1)
+        assert percentile.min() > 0.95  # top 10 of 1000 random cells by synflow
+    s = make_strategy("no-transfer", "nb201", NB, warmup="random")
+    _, seen = events_of(s, ev, max_generations=1, seed=0)
+    proxy = nb201.zero_cost("cifar10")
+    picked = [nb201.space.index(e.arch) for e in seen if isinstance(e, Evaluated) and e.task == "cifar10"]
+    assert (proxy[None, :] <= proxy[picked, None]).mean(1).min() < 0.95
+
+
+def test_no_transfer_emits_no_transfer_events_and_rmp_mates_across_tasks(ev):
+    _, seen = events_of(make_strategy("no-transfer", "nb201", NB), ev, max_generations=5, seed=0)
+    assert not any(isinstance(e, (Transferred, TransferLabelled)) for e in seen)
+    s = make_strategy("emtnas", "nb201", NB, rmp=1.0)
+    run_search(s, ev, max_generations=3, seed=0)
+    own = {t: {m[0] for m in s.populations[t]} for t in NB}
+    parents = s.ask(list(NB))  # the next generation's children and their parents
+    assert parents and all(s._parents[t] for t in NB)
+    for t in NB:
+        others = set().union(*(own[u] for u in NB if u != t))
+        assert all(set(ps) <= others for ps in s._parents[t].values())
+
+
+def test_predictor_screening_picks_better_children():
+    b = benchmarks.load("tnb101_micro")
+    ranks = {t: b.ranks(t) for t in TNB}
+    mean_rank = {}
+    for screen in (None, "predictor"):
+        values = []
+        for seed in range(4):
+            s = make_strategy("no-transfer", "tnb101_micro", TNB, screen=screen)
+            _, seen = events_of(s, TableEvaluator(b), max_generations=6, seed=seed)
+            values += [ranks[e.task][b.space.index(e.arch)] for e in seen
+                       if isinstance(e, Evaluated) and e.generation >= 2]
+        mean_rank[screen] = np.mean(values)
+    assert mean_rank["predictor"] < 0.7 * mean_rank[None]
+
+
+RESUME_CASES = [(space, tasks, name, where)
+                for space, tasks, name in (("nb201", NB, "ktnas"), ("tnb101_micro", TNB, "ktnas"),
+                                           ("nb201", NB, "emtnas"), ("nb201", NB, "best-transfer"))
+                for where in ("generation", "transfer phase", "breed phase")
+                if not (name == "emtnas" and where == "transfer phase")]  # emtnas has no transfer phase
+
+
+@pytest.mark.parametrize("space, tasks, name, where", RESUME_CASES)
+def test_resume_equals_uninterrupted(tmp_path, space, tasks, name, where):
+    ev = TableEvaluator(space)
+    opts = dict(budget=60, max_generations=100, seed=5)
+    full = run_search(make_strategy(name, space, tasks), ev, run_dir=tmp_path / "full", **opts)
+    stop = threading.Event()
+    if where == "generation":
+        hit = lambda e: isinstance(e, GenerationDone) and e.generation == 3  # noqa: E731
+    elif where == "transfer phase":
+        hit = lambda e: isinstance(e, Transferred) and e.generation == 3 and e.target == tasks[1]  # noqa: E731
+    else:
+        hit = lambda e: isinstance(e, Evaluated) and e.generation == 3 and e.task == tasks[2]  # noqa: E731
+    cb = lambda e: stop.set() if hit(e) else None  # noqa: E731
+    part = run_search(make_strategy(name, space, tasks), ev, run_dir=tmp_path / "part", callbacks=[cb],
+                      stop=stop, **opts)
+    assert part.reason == "stopped"
+    assert resume(tmp_path / "part") == full
+    assert stripped(tmp_path / "part") == stripped(tmp_path / "full")
+
+
+def test_same_seed_same_log_in_another_process(tmp_path, ev):
+    code = ("import sys; from ktnas_core.search import *; from ktnas_core.search.presets import make_strategy; "
+            "run_search(make_strategy('ktnas', 'nb201', ['cifar10', 'cifar100', 'ImageNet16-120']), "
+            "TableEvaluator('nb201'), max_generations=15, seed=9, run_dir=sys.argv[1])")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], check=True, timeout=120)
+    run_search(make_strategy("ktnas", "nb201", NB), ev, max_generations=15, seed=9, run_dir=tmp_path / "b")
+    assert stripped(tmp_path / "a") == stripped(tmp_path / "b")
+    run_search(make_strategy("ktnas", "nb201", NB), ev, max_generations=15, seed=10, run_dir=tmp_path / "c")
+    assert stripped(tmp_path / "c") != stripped(tmp_path / "a")
+
+
+KILL = """
+import os, signal, sys
+from ktnas_core.search import *
+from ktnas_core.search.presets import make_strategy
+n = [0]
+def die(event):
+    n[0] += 1
+    if n[0] == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+run_search(make_strategy("ktnas", "nb201", ["cifar10", "cifar100", "ImageNet16-120"]), TableEvaluator("nb201"),
+           max_generations=20, seed=3, run_dir=sys.argv[1], callbacks=[die])
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_resume_after_kill_9(tmp_path, ev):
+    full = run_search(make_strategy("ktnas", "nb201", NB), ev, max_generations=20, seed=3, run_dir=tmp_path / "f")
+    proc = subprocess.run([sys.executable, "-c", KILL, str(tmp_path / "p"), "300"], timeout=120)
+    assert proc.returncode == -9
+    assert resume(tmp_path / "p") == full
+    assert stripped(tmp_path / "p") == stripped(tmp_path / "f")
+
+
+@pytest.mark.parametrize("space, tasks", [("nb201", NB), ("tnb101_micro", TNB)])
+def test_every_named_strategy_runs(space, tasks):
+    ev = TableEvaluator(space)
+    for name in STRATEGY_NAMES:
+        res = run_search(make_strategy(name, space, tasks), ev, budget=25, seed=0)
+        assert res.reason == "budget" and all(t.n_evals == 25 for t in res.tasks.values()), name
+
+
+def test_darts_preset_is_the_ga_of_table_i():
+    s = make_strategy("ktnas", "darts", ["cifar10", "cifar100"])
+    assert (s.population_size, s.tournament_size, s.crossover_rate, s.embedding) == (20, 2, 1.0, "onehot")
+    s.reseed(0)
+    first = s.ask(["cifar10", "cifar100"])
+    assert [len(v) for v in first.values()] == [20, 20]
+    assert BASE["darts"]["population_size"] == 20
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"population_size": 1}, r"population_size=1 is out of range; allowed: an integer in \[2, 10000\]"),
+    ({"tournament_size": 11}, r"tournament_size=11 is out of range; allowed: an integer in \[1, 10\]"),
+    ({"mutation_rate": 1.5}, r"mutation_rate=1.5 is out of range; allowed: a number in \[0, 1\]"),
+    ({"mutation_rate": 0.0}, "would only clone parents"),
+    ({"top": 0}, r"top=0 is out of range; allowed: a number in \(0, 1\]"),
+    ({"transfer": "all"}, r"transfer='all' is not known; choose one of \['rank', 'random', 'best', 'none'\]"),
+    ({"embedding": "cate"}, "embedding='cate' is not known"),
+    ({"selection": "best"}, r"selection='best' is not known; choose one of \['elitist', 'aging'\]"),
+    ({"warmup": "synflow"}, "warmup='synflow' is not known"),
+    ({"screen": "gcn"}, "screen='gcn' is not known"),
+    ({"predictor": "xgb"}, "predictor='xgb' is not known"),
+    ({"rmp": -0.1}, "rmp=-0.1 is out of range"),
+    ({"warmup_pool": 5}, r"warmup_pool=5 is out of range; allowed: an integer >= 10"),
+    ({"tasks": []}, "tasks=\\[\\] must be a non-empty list"),
+    ({"tasks": ["cifar10", "cifar10"]}, "must name each task once"),
+    ({"skip_nonpositive": 1}, "skip_nonpositive=1 must be True or False"),
+])
+def test_parameters_are_validated(kwargs, match):
+    params = {"tasks": list(NB), **kwargs}
+    with pytest.raises(ParameterError, match=match):
+        MultiTaskEvolution("nb201", **params)
+
+
+def test_space_specific_errors():
+    with pytest.raises(ParameterError, match="warmup='zero_cost' needs a benchmark with a shipped proxy"):
+        MultiTaskEvolution("tnb101_micro", list(TNB), warmup="zero_cost")
+    with pytest.raises(ParameterError, match="embedding='node2vec' needs a finite space"):
+        MultiTaskEvolution("darts", ["a", "b"])
+    with pytest.raises(ParameterError, match="space 'nas101' has no preset"):
+        make_strategy("ktnas", "nas101", ["a"])
