@@ -66,10 +66,10 @@ def cmd_reproduce(args: Any) -> dict:
         strategies = [s.strip() for s in args.strategies.split(",")]
         if not all(strategies) or len(set(strategies)) != len(strategies):
             raise ParameterError(f"--strategies {args.strategies!r} must name each strategy once, comma-separated")
-    if args.seeds < 1:
-        raise ParameterError(f"--seeds {args.seeds} is out of range; allowed: an integer >= 1")
-    if args.jobs < 1:
-        raise ParameterError(f"--jobs {args.jobs} is out of range; allowed: an integer >= 1")
+    if not 1 <= args.seeds <= 10000:
+        raise ParameterError(f"--seeds {args.seeds} is out of range; allowed: an integer in [1, 10000]")
+    if not 1 <= args.jobs <= 256:
+        raise ParameterError(f"--jobs {args.jobs} is out of range; allowed: an integer in [1, 256]")
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise ParameterError(f"--out {args.out!r} is a file; give a directory")

@@ -20,6 +20,8 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+from .errors import ParameterError
+
 __all__ = ["Series", "Panel", "line_chart", "write_svg", "PALETTE"]
 
 #: colour per series, in order (colour-blind-safe Tableau 10)
@@ -48,13 +50,14 @@ class Panel:
 
 
 def _ticks(lo: float, hi: float, log: bool) -> list[float]:
-    """3 to 7 round tick values in ``[lo, hi]`` (powers of ten times 1, 2 or 5 on a log axis)."""
+    """3 to 7 round tick values in ``[lo, hi]``: on a log axis powers of ten (times 3, or 2
+    and 5, when a range holds fewer than three), else evenly spaced round values."""
     if log:
         decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
         for mults in ((1,), (1, 3), (1, 2, 5)):
             ticks = [m * 10.0 ** k for k in decades for m in mults if lo <= m * 10.0 ** k <= hi * 1.0001]
             if len(ticks) >= 3:
-                return ticks if len(ticks) <= 7 else ticks[::2]
+                return ticks[::math.ceil(len(ticks) / 7)]
     step = 10 ** math.floor(math.log10((hi - lo) or 1.0)) / 10
     for mult in (1, 2, 2.5, 5, 10, 20, 25, 50, 100):
         if (hi - lo) / (step * mult) <= 6:
@@ -65,21 +68,30 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
 
 
 def _fmt(v: float) -> str:
+    """A short tick label: ``0.25``, ``1500``, ``2.5e4``, ``1.5e-5``."""
     if v and (abs(v) >= 1e4 or abs(v) < 1e-3):
-        return f"{v:.0e}".replace("e+0", "e").replace("e+", "e")
+        mantissa, exponent = f"{v:.3e}".split("e")
+        return f"{float(mantissa):g}e{int(exponent)}"
     return f"{v:g}"
 
 
 def line_chart(panels: Sequence[Panel], *, title: str, xlabel: str, ylabel: str, log_x: bool = False,
                log_y: bool = False, y_range: tuple[float, float] | None = None, share_y: bool = True,
-               width: int = 280, height: int = 200) -> str:
+               colours: dict | None = None, width: int = 280, height: int = 200) -> str:
     """An SVG document: ``panels`` side by side, a shared legend below them.
 
-    ``share_y=False`` gives every panel its own y range (and tick labels).
+    ``share_y=False`` gives every panel its own y range (and tick labels);
+    ``colours`` maps labels to colours (others take the palette in order), so
+    several charts can keep one colour per label.
     """
+    if log_y and y_range and y_range[0] <= 0:
+        raise ParameterError(f"y_range={y_range!r} cannot start at or below 0 on a log axis")
+
+    def ok(x: float, y: float) -> bool:
+        return math.isfinite(x) and math.isfinite(y) and (x > 0 or not log_x) and (y > 0 or not log_y)
+
     def valid(p_list: Sequence[Panel]) -> list[tuple[float, float]]:
-        pts = [(x, y) for p in p_list for s in p.series for x, y in zip(s.x, s.y)
-               if math.isfinite(y) and (x > 0 or not log_x) and (y > 0 or not log_y)]
+        pts = [(x, y) for p in p_list for s in p.series for x, y in zip(s.x, s.y) if ok(x, y)]
         return pts or [(1.0, 1.0)]
 
     def span(lo: float, hi: float) -> tuple[float, float]:
@@ -98,6 +110,7 @@ def line_chart(panels: Sequence[Panel], *, title: str, xlabel: str, ylabel: str,
     current = 0
     labels = list(dict.fromkeys(s.label for p in panels for s in p.series))
     colour = {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
+    colour.update({lab: c for lab, c in (colours or {}).items() if lab in colour})
     per_row = max(1, (len(panels) * (width + gap)) // 150)
     legend_rows = math.ceil(len(labels) / per_row)
     W, H = ml + len(panels) * (width + gap), mt + height + mb + 18 * legend_rows
@@ -124,12 +137,13 @@ def line_chart(panels: Sequence[Panel], *, title: str, xlabel: str, ylabel: str,
             out.append(f'<text x="{sx(i, v):.1f}" y="{mt + height + 14}" text-anchor="middle">{_fmt(v)}</text>')
         out.append(f'<rect x="{x0}" y="{mt}" width="{width}" height="{height}" fill="none" stroke="#999"/>')
         for s in panel.series:
-            keep = [k for k, (x, y) in enumerate(zip(s.x, s.y))
-                    if math.isfinite(y) and (x > 0 or not log_x) and (y > 0 or not log_y)]
+            keep = [k for k, (x, y) in enumerate(zip(s.x, s.y)) if ok(x, y)]
             if not keep:
                 continue
             c = colour[s.label]
-            if s.low is not None and s.high is not None:
+            band_ok = s.low is not None and s.high is not None and all(
+                ok(s.x[k], s.low[k]) and ok(s.x[k], s.high[k]) for k in keep)
+            if band_ok:
                 band = [(sx(i, s.x[k]), sy(s.high[k])) for k in keep] + [(sx(i, s.x[k]), sy(s.low[k]))
                                                                           for k in keep[::-1]]
                 out.append('<polygon points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in band)

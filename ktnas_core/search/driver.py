@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -93,7 +94,7 @@ class Search:
     def __init__(self, strategies: Any, evaluator: Any, *, budget: int | None = None,
                  max_generations: int | None = None, stop_on_optimum: bool = False, seed: int | None = None,
                  run_dir: str | os.PathLike | None = None, callbacks: Iterable[Callable[[Event], None]] = (),
-                 stop: threading.Event | None = None, checkpoint_every: int = 1):
+                 stop: threading.Event | None = None, checkpoint_every: int = 1, checkpoint_seconds: float = 0.5):
         if isinstance(strategies, Mapping):
             strategies = Independent(strategies)
         if not isinstance(strategies, MultiTaskStrategy):
@@ -115,6 +116,12 @@ class Search:
             raise ParameterError("stop_on_optimum=True needs an evaluator with optimum_score(task), e.g. TableEvaluator")
         self.seed = None if seed is None else check_int("seed", seed, 0)
         self.checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+        if isinstance(checkpoint_seconds, bool) or not isinstance(checkpoint_seconds, (int, float)) or not (
+                0 <= checkpoint_seconds < float("inf")):
+            raise ParameterError(f"checkpoint_seconds={checkpoint_seconds!r} is out of range; allowed: a number "
+                                 ">= 0 (0 checkpoints every checkpoint_every generations)")
+        self.checkpoint_seconds = float(checkpoint_seconds)
+        self._last_checkpoint = float("-inf")
         self.strategy, self.evaluator, self.stop_on_optimum = strategies, evaluator, stop_on_optimum
         self.callbacks, self.stop = list(callbacks), stop
         self.tasks = list(self.strategy.tasks)
@@ -138,13 +145,15 @@ class Search:
             "kind": type(self.evaluator).__name__}
         return {"version": ck.CHECKPOINT_VERSION, "evaluator": ev, "budget": self.budget,
                 "max_generations": self.max_generations, "stop_on_optimum": self.stop_on_optimum,
-                "seed": self.seed, "checkpoint_every": self.checkpoint_every, "tasks": self.tasks,
+                "seed": self.seed, "checkpoint_every": self.checkpoint_every,
+                "checkpoint_seconds": self.checkpoint_seconds, "tasks": self.tasks,
                 "strategy": {"class": type(self.strategy).__name__, "label": self.strategy.label,
                              "params": self.strategy.get_params()}}
 
     def _checkpoint(self) -> None:
         if self._log is None:
             return
+        self._last_checkpoint = time.monotonic()
         self._log.sync()
         ck.atomic_write_json(self.run_dir / ck.CHECKPOINT, {
             "version": ck.CHECKPOINT_VERSION, "generation": self.generation, "n_events": self.n_events,
@@ -225,7 +234,8 @@ class Search:
                 if b is not None}
         self._emit(GenerationDone(self.generation, best))
         self.generation += 1
-        if self.generation % self.checkpoint_every == 0:
+        if self.generation % self.checkpoint_every == 0 and (
+                time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds):
             self._checkpoint()
 
     def _end_reason(self) -> str | None:
@@ -300,6 +310,10 @@ def run_search(strategies: Any, evaluator: Any, **kwargs: Any) -> SearchResult:
     checkpoint_every : int, default 1
         Write ``checkpoint.json`` every this many generations (each costs three fsyncs); resume
         continues from the last one and redoes the generations after it, so results do not change.
+    checkpoint_seconds : float, default 0.5
+        ... and at most once in this many seconds (0: every ``checkpoint_every`` generations).
+        Generations that train networks take far longer, so each gets its checkpoint; table
+        searches with one child per generation would otherwise spend most time in fsync.
     """
     return Search(strategies, evaluator, **kwargs).run()
 
@@ -320,7 +334,8 @@ def resume(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: Iter
     evaluator = evaluator_from_config(config["evaluator"]) if evaluator is None else evaluator
     search = Search(strategies, evaluator, budget=config["budget"], max_generations=config["max_generations"],
                     stop_on_optimum=config["stop_on_optimum"], seed=None, run_dir=run_dir,
-                    callbacks=callbacks, stop=stop, checkpoint_every=config["checkpoint_every"])
+                    callbacks=callbacks, stop=stop, checkpoint_every=config["checkpoint_every"],
+                    checkpoint_seconds=config["checkpoint_seconds"])
     search.seed = config["seed"]
     search._restore(state)
     return search.run()

@@ -113,7 +113,7 @@ def run_one(name: str, strategy: str, seed: int) -> dict:
               "transfer_rank": {t: [[g, float(np.mean(v)), len(v)] for g, v in sorted(d.items())]
                                 for t, d in transfers.items()}}
     if not exp.stop_on_optimum:
-        record["best_so_far"] = {t: np.maximum.accumulate(s).tolist() for t, s in scores.items()}
+        record["best_so_far"] = {t: np.maximum.accumulate(s).round(6).tolist() for t, s in scores.items()}
         record["value"] = {t: bench.query(a, t) for t, a in record["best_arch"].items()}
         record["rank"] = {t: bench.rank(a, t) for t, a in record["best_arch"].items()}
     return record
@@ -146,6 +146,8 @@ def reproduce(name: str, seeds: int = 10, strategies: Sequence[str] | None = Non
     seeds = check_int("seeds", seeds, 1, 10000)
     jobs = check_int("jobs", jobs, 1, 256)
     chosen = list(exp.strategies if strategies is None else strategies)
+    if len(set(chosen)) != len(chosen) or not chosen:
+        raise ParameterError(f"strategies={chosen!r} must name each strategy once (and at least one)")
     for s in chosen:
         if s not in STRATEGY_NAMES:
             raise ParameterError(f"strategy {s!r} is not known; choose from {list(STRATEGY_NAMES)}")
@@ -180,6 +182,7 @@ def summarize(result: dict) -> list[dict]:
         if exp.stop_on_optimum:
             found = {t: [r["optimum_at"][t] for r in runs if r["optimum_at"][t] is not None] for t in exp.tasks}
             row["tasks"] = {t: _stat(v) if v else (float("nan"), 0.0) for t, v in found.items()}
+            row["median"] = {t: float(np.median(v)) if v else float("nan") for t, v in found.items()}
             row["not_found"] = sum(len(runs) - len(v) for v in found.values())
             totals = [sum(r["optimum_at"][t] for t in exp.tasks) for r in runs
                       if all(r["optimum_at"][t] is not None for t in exp.tasks)]
@@ -192,13 +195,14 @@ def summarize(result: dict) -> list[dict]:
     return rows
 
 
-def format_table(result: dict) -> str:
-    """The side-by-side text table: our mean +- sd, then the paper's number."""
+def format_table(result: dict, markdown: bool = False) -> str:
+    """The side-by-side table: our mean +- sd, then the paper's number (plain text, or Markdown)."""
     exp = _experiment(result["experiment"])
     paper = PAPER[result["experiment"]]
     last = "total" if exp.stop_on_optimum else "avg rank"
-    head = ["method"] + [*exp.tasks, last] + ["paper " + h for h in ("row",)]
-    lines, body = [exp.caption + f" (mean +- sd over {result['seeds']} seeds; paper's value in brackets)"], []
+    head = ["method", *exp.tasks, last, "paper row"]
+    spread = "mean +- sd (median)" if exp.stop_on_optimum else "mean +- sd"
+    lines, body = [exp.caption + f" ({spread} over {result['seeds']} seeds; paper's value in brackets)"], []
     for row in summarize(result):
         ref = paper.get(row["method"])
         cells = [row["method"]]
@@ -206,6 +210,8 @@ def format_table(result: dict) -> str:
             m, sd = row["tasks"][key] if key in exp.tasks else row[key]
             digits = 1 if exp.stop_on_optimum or key == "rank" else 2
             text = "not found" if m != m else f"{m:.{digits}f} +- {sd:.{digits}f}"
+            if key in row.get("median", {}):
+                text += f" ({row['median'][key]:g})"
             cells.append(text + (f" [{ref[k]:g}]" if ref else ""))
         cells.append(PAPER_NAMES.get(row["method"], "-") if ref else "-")
         if exp.stop_on_optimum and row["not_found"]:
@@ -218,6 +224,9 @@ def format_table(result: dict) -> str:
         best = [abs(bench.optimum(t).value) * (100 if t == "room_layout" else 1) for t in exp.tasks]
         body.append(["optimum (table)"] + [f"{v:.2f} [{p:g}]" for v, p in zip(best, paper["optimum"])]
                     + ["1.0 [1]", "optimum"])
+    if markdown:
+        rows = [head, ["---"] + ["---:"] * (len(head) - 2) + ["---"]] + body
+        return "\n".join(lines + [""] + ["| " + " | ".join(c.replace("+-", "±") for c in r) + " |" for r in rows])
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
     for r in [head] + body:
         lines.append("  ".join(c.ljust(w) if i in (0, len(head) - 1) else c.rjust(w)
@@ -228,10 +237,11 @@ def format_table(result: dict) -> str:
 def plots(result: dict) -> dict[str, str]:
     """SVG charts by file name: best-so-far (or share of runs that found the optimum) per
     evaluation, and the mean global rank of transferred cells per generation."""
-    from ..svgplot import Panel, Series, line_chart
+    from ..svgplot import PALETTE, Panel, Series, line_chart
 
     exp, name = _experiment(result["experiment"]), result["experiment"]
     by = {s: [r for r in result["runs"] if r["strategy"] == s] for s in result["strategies"]}
+    colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(STRATEGY_NAMES)}
     panels = []
     for t in exp.tasks:
         series = []
@@ -251,11 +261,11 @@ def plots(result: dict) -> dict[str, str]:
     if exp.stop_on_optimum:
         charts[f"{name}-found.svg"] = line_chart(
             panels, title=f"{name}: share of runs that have found the task's best cell", log_x=True,
-            xlabel="evaluations on the task (log scale)", ylabel="share of runs", y_range=(0.0, 1.0))
+            xlabel="evaluations on the task (log scale)", ylabel="share of runs", y_range=(0.0, 1.0), colours=colours)
     else:
         charts[f"{name}-best.svg"] = line_chart(
             panels, title=f"{name}: best-so-far validation metric, mean over runs (room_layout: L2 x 100, lower "
-            "is better)", xlabel="evaluations on the task", ylabel="best so far", share_y=False)
+            "is better)", xlabel="evaluations on the task", ylabel="best so far", share_y=False, colours=colours)
     panels = []
     for t in exp.tasks:
         series = []
@@ -264,12 +274,13 @@ def plots(result: dict) -> dict[str, str]:
             for r in runs:
                 for g, mean_rank, _ in r["transfer_rank"][t]:
                     gens.setdefault(g, []).append(mean_rank)
-            if gens:
-                keep = sorted(g for g in gens if g <= 30)
+            if gens:  # generations that at least half of the runs reached
+                keep = sorted(g for g in gens if g <= 30 and 2 * len(gens[g]) >= len(runs))
                 series.append(Series(s, keep, [float(np.mean(gens[g])) for g in keep]))
         panels.append(Panel(f"target {t}", series))
     if any(p.series for p in panels):
         charts[f"{name}-transfer-rank.svg"] = line_chart(
             panels, title=f"{name}: mean global rank on the target of the cells transferred to it (1 = best)",
-            xlabel="generation", ylabel="global rank (log scale)", log_y=True)
+            xlabel="generation (reached by at least half of the runs)", ylabel="global rank (log scale)",
+            log_y=True, colours=colours)
     return charts

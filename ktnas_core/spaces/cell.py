@@ -139,6 +139,23 @@ class CellSpace(SearchSpace):
         ops[pos] = new
         return self.arch_type(tuple(ops))
 
+    def neighbours(self, arch) -> list[CellArchitecture]:
+        """Every cell :meth:`mutate` can return for ``arch`` (one edge's operation changed),
+        edge by edge in string order, operations in the space's order.
+
+        >>> from ktnas_core.spaces import get_space
+        >>> s = get_space("nb201")
+        >>> len(s.neighbours(0)), all(s.neighbours(0)[i] != s.from_index(0) for i in range(24))
+        (24, True)
+        """
+        arch = self.coerce(arch)
+        out = []
+        for pos in range(N_EDGES):
+            for op in range(len(self.ops)):
+                if op != arch.ops[pos]:
+                    out.append(self.arch_type(arch.ops[:pos] + (op,) + arch.ops[pos + 1:]))
+        return out
+
     def crossover(self, a, b, rng) -> tuple[CellArchitecture, CellArchitecture]:
         """Uniform crossover: a fair coin per edge, two complementary children."""
         a, b = self.coerce(a), self.coerce(b)

@@ -47,3 +47,14 @@ def test_bench_predictors_small(repo_root, tmp_path):
     data = json.loads(text)
     assert data["protocol"]["sizes"] == [20, 100] and data["protocol"]["seeds"] == 2
     assert "node2vec" in text and "onehot" in text
+
+
+def test_bench_search_small(repo_root):
+    data = json.loads(run(repo_root, "benchmarks/bench_search.py", "--seeds", "2", "--evals", "300", "--json"))
+    rows = {r["setting"]: r for r in data["overhead"]}
+    assert "KTNAS, 3 tasks, in memory" in rows and "bare Benchmark.query" in rows
+    # the loop's own cost per evaluation (target 1 ms; slack for a busy CI machine)
+    assert all(0 < r["s_per_eval"] < 0.005 for r in rows.values())
+    full = data["full"]
+    assert len(full["warm_s"]) == 2 and max(full["warm_s"]) < 30 and max(full["cold_s"]) < 60
+    assert all(1 <= g <= 100 for g in full["generations"])

@@ -160,3 +160,15 @@ def test_get_space_unknown_name(bad):
 def test_get_space_returns_one_shared_instance():
     assert get_space("darts") is get_space("darts")
     assert [get_space(n).name for n in SPACES] == list(SPACES)
+
+
+@pytest.mark.parametrize("name, n_ops", [("nb201", 5), ("tnb101_micro", 4)])
+@given(seed=seeds)
+def test_neighbours_are_exactly_what_mutate_can_return(name, n_ops, seed):
+    space = get_space(name)
+    a = space.sample(seed)
+    near = space.neighbours(a)
+    assert len(near) == len(set(near)) == 6 * (n_ops - 1) and a not in near
+    assert all(sum(x != y for x, y in zip(a.ops, b.ops)) == 1 for b in near)
+    rng = np.random.default_rng(seed)
+    assert all(space.mutate(a, rng) in near for _ in range(20))
