@@ -35,12 +35,12 @@ TASKS = ("cifar10", "cifar100", "ImageNet16-120")
 SETTINGS = [("elitist", 3), ("elitist", 5), ("elitist", 10), ("aging", 10)]
 
 
-def evals_to_optimum(name: str, selection: str, n_offspring: int, seeds: int) -> np.ndarray:
+def evals_to_optimum(name: str, seeds: int, **params) -> np.ndarray:
     """(seeds, 3) evaluations until each task's optimum is found."""
     ev = TableEvaluator("nb201")
     rows = []
     for seed in range(seeds):
-        s = make_strategy(name, "nb201", TASKS, selection=selection, n_offspring=n_offspring)
+        s = make_strategy(name, "nb201", TASKS, **params)
         r = run_search(s, ev, stop_on_optimum=True, budget=15625, max_generations=100_000, seed=seed)
         rows.append([r.tasks[t].optimum_at for t in TASKS])
     return np.array(rows, dtype=float)
@@ -64,25 +64,46 @@ def landscape() -> list[tuple[str, int, int]]:
     return out
 
 
+def optima() -> list[tuple[str, str, int, int]]:
+    """Per ordered task pair: edges between the two optima, and the source optimum's rank on the target."""
+    b = benchmarks.load("nb201")
+    best = {t: b.optimum(t).arch for t in TASKS}
+    return [(s, t, sum(x != y for x, y in zip(best[s].ops, best[t].ops)), b.rank(best[s], t))
+            for s in TASKS for t in TASKS if s != t]
+
+
+def row(label: str, a: np.ndarray, seconds: float) -> str:
+    cells = "".join(f"{f'{a[:, k].mean():.1f} ({np.median(a[:, k]):.0f})':>18}" for k in range(3))
+    return f"{label:<34}{cells}{a.sum(1).mean():>10.1f}{seconds:>6.1f}s"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=40)
     args = p.parse_args(argv)
     print("$ python benchmarks/bench_base_searcher.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])))
     print(f"\nEvaluations until each task's optimum is found, NB201, {args.seeds} seeds: mean (median)")
-    print(f"{'strategy':<12} {'selection':<9} {'children':>8}" + "".join(f"{t:>18}" for t in TASKS)
-          + f"{'total':>10}{'time':>7}")
+    print(f"{'strategy, selection, children':<34}" + "".join(f"{t:>18}" for t in TASKS) + f"{'total':>10}"
+          f"{'time':>7}")
     for name in ("ktnas", "no-transfer"):
         for selection, n_offspring in SETTINGS:
             t0 = time.perf_counter()
-            a = evals_to_optimum(name, selection, n_offspring, args.seeds)
-            cells = "".join(f"{f'{a[:, k].mean():.1f} ({np.median(a[:, k]):.0f})':>18}" for k in range(3))
-            print(f"{name:<12} {selection:<9} {n_offspring:>8}{cells}{a.sum(1).mean():>10.1f}"
-                  f"{time.perf_counter() - t0:>6.1f}s", flush=True)
+            a = evals_to_optimum(name, args.seeds, selection=selection, n_offspring=n_offspring)
+            print(row(f"{name}, {selection}, {n_offspring}", a, time.perf_counter() - t0), flush=True)
+    print("\nZero-cost warm-up pool (random cells ranked by synflow; preset 1,000), preset otherwise:")
+    for name in ("ktnas", "no-transfer"):
+        for pool in (1000, 15625):
+            t0 = time.perf_counter()
+            a = evals_to_optimum(name, args.seeds, warmup_pool=pool)
+            print(row(f"{name}, warmup_pool={pool}", a, time.perf_counter() - t0), flush=True)
     print("\nLandscape under one-edge mutations (15,625 cells, 24 neighbours each):")
     print(f"{'task':<16}{'local optima':>14}{'basin of the optimum':>22}")
     for t, n_local, basin in landscape():
         print(f"{t:<16}{n_local:>14}{basin:>22}")
+    print("\nEach task's optimum seen from another task (validation accuracy):")
+    print(f"{'optimum of':<16}{'on task':<16}{'edges apart':>12}{'rank there':>12}")
+    for s_task, t_task, edges, rank in optima():
+        print(f"{s_task:<16}{t_task:<16}{edges:>12}{rank:>12}")
     return 0
 
 

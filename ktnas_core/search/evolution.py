@@ -41,7 +41,6 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..spaces import get_space
-from ..transfer_rank import TransferMemory, label_transfers
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
 from .strategies import check_int, make_rng
@@ -183,6 +182,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self.rng = make_rng(random_state)
         self.generation, self.n_told, self._birth, self._phase = 0, 0, 0, "init"
         self.populations: dict[str, list] = {t: [] for t in self.tasks}  # [arch, score, birth], best first
+        from ..transfer_rank import TransferMemory  # scikit-learn is imported with the first strategy
+
         self.memories = {t: TransferMemory(self.window) for t in self.tasks}
         self.archive: dict[str, dict[str, float]] = {t: {} for t in self.tasks}
         self._transferred: dict[str, list] = {}  # target -> [(arch, score, source)]
@@ -374,6 +375,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
     def _label(self, task: str, transferred: list, evaluations: Sequence) -> None:
         if not transferred:
             return
+        from ..transfer_rank import label_transfers
+
         told = {e.arch for e in evaluations}
         parents = {c: ps for c, ps in self._parents.get(task, {}).items() if c in told}
         scores = {m[0]: m[1] for m in self.populations[task]}

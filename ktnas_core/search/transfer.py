@@ -30,7 +30,6 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from ..transfer_rank import TransferMemory, TransferRanker
 
 __all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "choose"]
 
@@ -90,14 +89,15 @@ class Features:
 
 
 def choose(policy: str, candidates: Sequence[Candidate], n: int, rng: np.random.Generator, *,
-           memory: TransferMemory | None = None, features: Features | None = None, generation: int = 0,
+           memory: Any = None, features: Features | None = None, generation: int = 0,
            skip_nonpositive: bool = False) -> tuple[tuple[int, ...], tuple[int, ...], tuple[bool, ...]]:
     """Choose up to ``n`` of ``candidates`` for one target by ``policy``.
 
     Returns ``(indices, phi, random_fill)``: the chosen candidates' indices, the
     phi of every candidate (all 0 except for ``"rank"``), and for each chosen one
     whether it came from a random draw rather than its rank.
-    ``"rank"`` needs the target's ``memory`` and the ``features``.
+    ``"rank"`` needs the target's ``memory`` (a :class:`~ktnas_core.transfer_rank.TransferMemory`)
+    and the ``features``.
     """
     if policy not in TRANSFERS:
         raise ParameterError(f"transfer={policy!r} is not known; choose one of {list(TRANSFERS)}")
@@ -114,6 +114,8 @@ def choose(policy: str, candidates: Sequence[Candidate], n: int, rng: np.random.
         return tuple(order[:k]), zero, (False,) * k
     if memory is None or features is None:
         raise ParameterError("transfer='rank' needs the target's TransferMemory and the Features")
+    from ..transfer_rank import TransferRanker  # scikit-learn is imported on first use
+
     keys, X, y = memory.training_set(generation)
     Xc = features([c.arch for c in candidates])
     if not keys:

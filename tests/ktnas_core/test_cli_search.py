@@ -231,3 +231,28 @@ def test_progress_line_only_on_a_terminal(tmp_path, capsys, monkeypatch):
     assert main(RUN + ["--out", str(tmp_path / "a"), "--budget", "20"]) == 0
     err = capsys.readouterr().err
     assert err.startswith("\rgeneration 1  cifar10: ") and err.endswith("\n")
+
+
+@pytest.mark.parametrize("strategy", ["ktnas", "emtnas", "predictor"])
+def test_multi_task_strategies_run_and_report(tmp_path, capsys, strategy):
+    out = tmp_path / strategy
+    args = ["run", "--benchmark", "tnb101_micro", "--tasks", "class_object,room_layout", "--strategy", strategy,
+            "--seed", "2", "--budget", "30", "--out", str(out), "--json"]
+    assert main(args) == 0
+    rows = _rows(capsys)
+    assert [r["task"] for r in rows] == ["class_object", "room_layout"]
+    assert all(r["strategy"] == strategy and r["evals"] == 30 and r["rank"] >= 1 for r in rows)
+    config = json.loads((out / "config.json").read_text())
+    assert config["strategy"]["class"] == "MultiTaskEvolution" and config["strategy"]["params"]["name"] == strategy
+    kinds = {type(e).__name__ for e in read_events(out / "events.jsonl")}
+    assert ("Transferred" in kinds) == (strategy == "ktnas")
+    assert main(["resume", str(out), "--json"]) == 0  # a finished run resumes to the same report
+    assert _strip_run(_rows(capsys)) == _strip_run(rows)
+
+
+def test_population_applies_to_multi_task_strategies(tmp_path, capsys):
+    out = tmp_path / "k"
+    assert main(["run", "--benchmark", "nb201", "--tasks", "cifar10,cifar100", "--strategy", "ktnas",
+                 "--population", "6", "--tournament", "2", "--max-generations", "2", "--out", str(out), "--json"]) == 0
+    params = json.loads((out / "config.json").read_text())["strategy"]["params"]
+    assert (params["population_size"], params["tournament_size"]) == (6, 2)
