@@ -113,3 +113,17 @@ def test_out_under_a_file_is_a_one_line_error(tmp_path, capsys):
     assert text.out == ""
     assert text.err.startswith(f"ktnas: error: cannot write --out {str(out)!r}: ")
     assert text.err.count("\n") == 1
+
+
+def test_reproduce_nb201_two_seeds_every_strategy(capsys):
+    """The CI version of Table II: every strategy, 2 seeds, structure and sanity."""
+    assert main(["reproduce", "nb201", "--seeds", "2", "--jobs", "2", "--json"]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert list(rows) == list(EXPERIMENTS["nb201"].strategies)
+    for r in rows.values():
+        assert r["runs"] == 2 and r["not_found"] == 0
+        assert set(r["tasks"]) == {"cifar10", "cifar100", "ImageNet16-120"}
+    total = {name: r["total"][0] for name, r in rows.items()}
+    assert total["ktnas"] < total["random"] / 20  # random search: thousands; KTNAS: hundreds
+    assert total["ktnas"] < total["rea"]
+    assert max(total[n] for n in rows if n != "random") < total["random"] / 5
