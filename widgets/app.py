@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .disorder_view import COLORS, DisorderView, sync_figures
+from .disorder_view import DisorderView
+from .style import COLORS, sync_figures
 
 __all__ = ["App", "build_app", "TITLE"]
 

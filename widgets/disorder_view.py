@@ -15,7 +15,6 @@ top-k overlap.  Both figures are created once and only updated.
 from __future__ import annotations
 
 import contextlib
-import functools
 import html
 from collections.abc import Callable
 
@@ -25,17 +24,11 @@ import plotly.graph_objects as go
 
 from ktnas_core import benchmarks, disorder
 
+from .style import BENCHMARK_CHOICES, COLORS, FONT, cell_strings as _cell_strings, sync_figures
+
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
-#: benchmarks the view can show, as (label, name) pairs for the dropdown
-BENCHMARK_CHOICES = (
-    ("NAS-Bench-201 (15,625 cells)", "nb201"),
-    ("TransNAS-Bench-101 micro (4,096 cells)", "tnb101_micro"),
-)
-#: one colour scheme for the app: all cells, the source's top-k, text, heatmap scale
-COLORS = {"cells": "#4a6fa5", "topk": "#e4572e", "ink": "#1f2a44", "muted": "#5b6475", "scale": "RdBu"}
 SPLITS = (("validation", "valid"), ("test", "test"))
-FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color=COLORS["ink"])
 SCATTER_SIZE, HEATMAP_SIZE = (620, 640), (600, 640)
 
 TEACHING_NOTE = (
@@ -281,28 +274,6 @@ class DisorderView(w.VBox):
         return (f"<div style='font-size:15px;color:{COLORS['ink']};background:#f3f5f9;border-left:4px solid "
                 f"{COLORS['cells']};padding:8px 12px;border-radius:4px'>{head} ({e(self.split)} metric, {n:,} cells): "
                 f"{body}</div>")
-
-
-def sync_figures(root: w.Widget) -> None:
-    """Copy the current state of every FigureWidget under ``root`` into its synced traits.
-
-    A FigureWidget sends later edits as one-off restyle/relayout messages; a browser that
-    connects afterwards (Voilà fetches widget state only after the notebook ran) would miss
-    them and draw the figure as it was when created.  Plotly does this copy itself only when
-    the FigureWidget is displayed on its own, not inside a box, so containers call this from
-    their own ``_repr_mimebundle_``.
-    """
-    if isinstance(root, go.FigureWidget):
-        root._repr_mimebundle_()  # plotly's own refresh of _widget_data / _widget_layout
-    for child in getattr(root, "children", ()):
-        sync_figures(child)
-
-
-@functools.lru_cache(maxsize=None)
-def _cell_strings(name: str) -> np.ndarray:
-    """Cell string of every architecture of benchmark ``name``, in index order (for hover text)."""
-    space = benchmarks.load(name).space
-    return np.array([str(space.from_index(i)) for i in range(len(space))])
 
 
 def _scatter_figure() -> go.FigureWidget:

@@ -1,0 +1,57 @@
+"""One look for every view: colours, font, benchmark choices, operation colours, and
+:func:`sync_figures`, which every box holding a FigureWidget calls before it is displayed."""
+
+from __future__ import annotations
+
+import functools
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from ktnas_core import benchmarks
+
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "SyncedBox", "cell_strings", "sync_figures"]
+
+#: benchmarks a view can show, as (label, name) pairs for dropdowns
+BENCHMARK_CHOICES = (
+    ("NAS-Bench-201 (15,625 cells)", "nb201"),
+    ("TransNAS-Bench-101 micro (4,096 cells)", "tnb101_micro"),
+)
+#: one colour scheme for the app: all cells, highlights, text, muted text, diverging scale
+COLORS = {"cells": "#4a6fa5", "topk": "#e4572e", "ink": "#1f2a44", "muted": "#5b6475", "scale": "RdBu",
+          "accent": "#2a9d8f", "grid": "#e1e5ec"}
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color=COLORS["ink"])
+#: a colour per cell operation (NB201 and TransNAS micro names)
+OP_COLORS = {"none": "#b8bec9", "skip_connect": "#59a14f", "nor_conv_1x1": "#f28e2b", "nor_conv_3x3": "#e15759",
+             "avg_pool_3x3": "#4e79a7", "input": "#1f2a44", "output": "#1f2a44"}
+
+
+def sync_figures(root: w.Widget) -> None:
+    """Copy the current state of every FigureWidget under ``root`` into its synced traits.
+
+    A FigureWidget sends later edits as one-off restyle/relayout messages; a browser that
+    connects afterwards (Voilà fetches widget state only after the notebook ran) would miss
+    them and draw the figure as it was when created.  Plotly does this copy itself only when
+    the FigureWidget is displayed on its own, not inside a box, so containers call this from
+    their own ``_repr_mimebundle_`` (:class:`SyncedBox` does).
+    """
+    if isinstance(root, go.FigureWidget):
+        root._repr_mimebundle_()  # plotly's own refresh of _widget_data / _widget_layout
+    for child in getattr(root, "children", ()):
+        sync_figures(child)
+
+
+class SyncedBox(w.VBox):
+    """A VBox that brings the figures inside it up to date when it is displayed."""
+
+    def _repr_mimebundle_(self, **kwargs):
+        sync_figures(self)
+        return super()._repr_mimebundle_(**kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+def cell_strings(name: str) -> np.ndarray:
+    """Cell string of every architecture of benchmark ``name``, in index order (for hover text)."""
+    space = benchmarks.load(name).space
+    return np.array([str(space.from_index(i)) for i in range(len(space))])
