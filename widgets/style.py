@@ -24,7 +24,8 @@ COLORS = {"cells": "#4a6fa5", "topk": "#e4572e", "ink": "#1f2a44", "muted": "#5b
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color=COLORS["ink"])
 #: a colour per cell operation (NB201 and TransNAS micro names)
 OP_COLORS = {"none": "#b8bec9", "skip_connect": "#59a14f", "nor_conv_1x1": "#f28e2b", "nor_conv_3x3": "#e15759",
-             "avg_pool_3x3": "#4e79a7", "input": "#1f2a44", "output": "#1f2a44"}
+             "avg_pool_3x3": "#4e79a7", "conv1x1": "#f28e2b", "conv3x3": "#e15759", "input": "#1f2a44",
+             "output": "#1f2a44"}
 
 
 def sync_figures(root: w.Widget) -> None:
