@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 
 from ktnas_core import benchmarks, disorder
 
+from .bump_chart import bump_figure, draw_bump
 from .style import BENCHMARK_CHOICES, COLORS, FONT, cell_strings as _cell_strings, sync_figures
 
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
@@ -50,9 +51,10 @@ class DisorderView(w.VBox):
 
     Attributes
     ----------
-    scatter, heatmap : plotly.graph_objects.FigureWidget
-        The rank-vs-rank scatter (trace 0: all cells, trace 1: the source's top-k) and the
-        Kendall-tau matrix; created once, updated in place.
+    scatter, heatmap, bump : plotly.graph_objects.FigureWidget
+        The rank-vs-rank scatter (trace 0: all cells, trace 1: the source's top-k), the
+        Kendall-tau matrix, and the bump chart of where the source's best cells land on the
+        target (:mod:`widgets.bump_chart`); created once, updated in place.
     stats : ipywidgets.HTML
         Kendall tau, Spearman rho and top-k overlap of the chosen pair.
     """
@@ -70,6 +72,7 @@ class DisorderView(w.VBox):
         self.scatter = _scatter_figure()
         self.heatmap = _heatmap_figure()
         self.heatmap.data[0].on_click(self._on_heatmap_click)
+        self.bump = bump_figure()
 
         for control in (self.source_dropdown, self.target_dropdown, self.split_toggle, self.topk_slider,
                         self.log_axes):
@@ -84,7 +87,8 @@ class DisorderView(w.VBox):
             w.HBox([self.source_dropdown, self.swap_button, self.target_dropdown, self.topk_slider],
                    layout=w.Layout(**row)),
         ], layout=w.Layout(grid_gap="6px"))
-        figures = w.HBox([self.scatter, self.heatmap], layout=w.Layout(flex_flow="row wrap", grid_gap="12px"))
+        figures = w.HBox([self.scatter, self.heatmap, self.bump],
+                         layout=w.Layout(flex_flow="row wrap", grid_gap="12px"))
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
         super().__init__([controls, self.stats, figures, self.note], **kwargs)
         self._redraw(full=True)
@@ -241,6 +245,7 @@ class DisorderView(w.VBox):
         fig.layout.xaxis.title.text = f"rank on <b>{source}</b> ({self.metric(source)}; 1 = best)"
         fig.layout.yaxis.title.text = f"rank on <b>{target}</b> ({self.metric(target)}; 1 = best)"
         fig.layout.title.text = f"Rank vs rank, all {n:,} cells ({b.title})"
+        draw_bump(self.bump, x, y, top, cells, self.k, source, target)
 
     def _draw_heatmap(self) -> None:
         m = self.matrix("kendall")

@@ -160,3 +160,26 @@ def test_displaying_the_app_carries_edits_made_before_display():
     app._repr_mimebundle_()
     np.testing.assert_array_equal(view.scatter._widget_data[0]["x"], view.scatter.data[0].x)
     assert view.heatmap._widget_layout["shapes"][0]["y0"] == 0.5
+
+
+@pytest.mark.parametrize("name, source, target", [("nb201", "cifar10", "ImageNet16-120"),
+                                                  ("tnb101_micro", "class_scene", "room_layout")])
+def test_bump_chart_follows_the_sources_best_cells(name, source, target):
+    from widgets.bump_chart import BUMP_MAX
+
+    b = benchmarks.load(name)
+    v = DisorderView(name)
+    v.select(source, target)
+    top = np.argsort(-oriented(b, source), kind="stable")[:v.k][:BUMP_MAX]
+    target_ranks = b.ranks(target)
+    stay = int((target_ranks[top] <= v.k).sum())
+    stays, falls = v.bump.data
+    assert len(stays.x) == 3 * stay and len(falls.x) == 3 * (len(top) - stay)
+    assert stays.name.endswith(f"({stay})") and falls.name.endswith(f"({len(top) - stay})")
+    drawn = sorted(y for y in list(stays.y[1::3]) + list(falls.y[1::3]))
+    assert drawn == sorted(int(r) for r in target_ranks[top])  # right-hand ends: ranks on the target
+    assert all(y <= v.k for y in stays.y[1::3]) and all(y > v.k for y in falls.y[1::3])
+    assert list(v.bump.layout.xaxis.ticktext) == [f"<b>{source}</b>", f"<b>{target}</b>"]
+    before = len(stays.x)
+    v.topk_slider.value = 5.0  # a larger k: as many or more of the drawn cells stay
+    assert len(v.bump.data[0].x) >= before and v.bump.data[0].name != f"stay in the top {v.k:,} ({stay})"
