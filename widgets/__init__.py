@@ -6,6 +6,9 @@
 from __future__ import annotations
 
 from .app import build_app
+from .cell_view import CellView
 from .disorder_view import DisorderView
+from .embedding_map import EmbeddingMap
+from .search_dashboard import SearchDashboard
 
-__all__ = ["DisorderView", "build_app"]
+__all__ = ["CellView", "DisorderView", "EmbeddingMap", "SearchDashboard", "build_app"]

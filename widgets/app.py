@@ -1,19 +1,38 @@
-"""The ktnas app: a header and one tab per view (``notebooks/app.ipynb`` calls :func:`build_app`)."""
+"""The ktnas app: a header and one tab per view (``notebooks/app.ipynb`` calls :func:`build_app`).
+
+Tabs: the ranking-disorder explorer; cells and embeddings (the embedding map with the
+cell view beside it: clicking a point shows that cell); the search dashboard, with its
+own map on which the cells of the latest generation are drawn.
+"""
 
 from __future__ import annotations
 
 import ipywidgets as w
 
+from .cell_view import CellView
 from .disorder_view import DisorderView
-from .style import COLORS, sync_figures
+from .embedding_map import EmbeddingMap
+from .search_dashboard import SearchDashboard
+from .style import COLORS, SyncedBox
 
-__all__ = ["App", "build_app", "TITLE"]
+__all__ = ["App", "build_app", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
 
 TITLE = "ktnas: cross-task NAS explorer"
+TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search")
 CREDIT = (
     "Real published data, shipped with ktnas: <b>NAS-Bench-201</b> / <b>NATS-Bench</b> (Dong &amp; Yang, ICLR 2020; "
     "Dong et al., TPAMI 2021) and <b>TransNAS-Bench-101</b> (Duan et al., CVPR 2021). "
     "Sources, licences and column meanings: <code>ktnas_core/benchmarks/DATA.md</code>."
+)
+EXPLORE_NOTE = (
+    "Every point is one cell of the space, placed by a 2-D map (UMAP or PCA) of its embedding: cells whose "
+    "embeddings are close sit close. Colour by a task's score or rank, or by the disorder between two tasks. "
+    "<b>Click a point</b> to draw that cell on the right; tick <i>compare</i> there to see what one edge changes."
+)
+SEARCH_NOTE = (
+    "Pick a benchmark, tasks and an algorithm, then <b>Start</b>: the search runs on the shipped table in a "
+    "background thread (seconds). The map below shows the cells evaluated in the latest generation; "
+    "<b>Stop</b> keeps every evaluation, and <b>Resume</b> continues a stopped run exactly."
 )
 
 
@@ -26,26 +45,71 @@ def _header() -> w.HTML:
     )
 
 
-class App(w.VBox):
-    """The app's top-level box; brings its figures up to date when it is displayed."""
-
-    def _repr_mimebundle_(self, **kwargs):
-        sync_figures(self)
-        return super()._repr_mimebundle_(**kwargs)
+def _note(text: str) -> w.HTML:
+    return w.HTML(f"<div style='color:{COLORS['muted']};font-size:13px;line-height:1.5;max-width:1200px'>"
+                  f"{text}</div>", layout=w.Layout(margin="4px 0 6px 4px"))
 
 
-def build_app(benchmark: str = "nb201") -> w.Widget:
+class App(SyncedBox):
+    """The app's top-level box (brings its figures up to date when it is displayed).
+
+    Attributes
+    ----------
+    disorder, embedding_map, cell_view, dashboard, search_map
+        The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
+    """
+
+
+def link_map_to_cell(embedding_map: EmbeddingMap, cell_view: CellView) -> None:
+    """Clicking a point of ``embedding_map`` shows that cell in ``cell_view`` (same benchmark)."""
+
+    def show(index: int) -> None:
+        if cell_view.benchmark.name != embedding_map.benchmark.name:
+            cell_view.set_benchmark(embedding_map.benchmark.name)
+        cell_view.show(int(index))
+
+    embedding_map.on_select(show)
+
+
+def link_search_to_map(dashboard: SearchDashboard, search_map: EmbeddingMap) -> None:
+    """Draw the cells of each generation of ``dashboard``'s run on ``search_map``."""
+    latest: dict[str, list] = {}
+
+    def draw(task: str, indices: list) -> None:
+        bench = dashboard.benchmark.value
+        if search_map.benchmark.name != bench:
+            search_map.set_benchmark(bench)
+            latest.clear()
+        latest[task] = list(indices)
+        cells = sorted({i for v in latest.values() for i in v})
+        search_map.highlight(cells, name=f"latest generation ({', '.join(latest)})")
+
+    dashboard.on_population(draw)
+
+
+def build_app(benchmark: str = "nb201", runs_dir: str = "runs") -> App:
     """The whole app as one widget: the header over a tab per view.
 
     Parameters
     ----------
     benchmark : {"nb201", "tnb101_micro"}
-        What the ranking-disorder view shows first.
+        What the views show first.
+    runs_dir : str
+        Folder for the dashboard's run directories (created on the first start).
 
     >>> app = build_app()
     >>> app.children[1].titles
-    ('Ranking disorder',)
+    ('Ranking disorder', 'Cells & embeddings', 'Search')
     """
-    disorder_view = DisorderView(benchmark)
-    tabs = w.Tab(children=[disorder_view], titles=("Ranking disorder",), layout=w.Layout(width="auto"))
-    return App([_header(), tabs], layout=w.Layout(padding="4px 12px", max_width="1300px"))
+    app = App(layout=w.Layout(padding="4px 12px", max_width="1400px"))
+    app.disorder = DisorderView(benchmark)
+    app.embedding_map, app.cell_view = EmbeddingMap(benchmark), CellView(benchmark)
+    link_map_to_cell(app.embedding_map, app.cell_view)
+    explore = w.VBox([_note(EXPLORE_NOTE), w.HBox([app.embedding_map, app.cell_view],
+                                                  layout=w.Layout(flex_flow="row wrap", grid_gap="16px"))])
+    app.dashboard, app.search_map = SearchDashboard(runs_dir), EmbeddingMap(benchmark)
+    link_search_to_map(app.dashboard, app.search_map)
+    search = w.VBox([_note(SEARCH_NOTE), app.dashboard, app.search_map])
+    tabs = w.Tab(children=[app.disorder, explore, search], titles=TAB_TITLES, layout=w.Layout(width="auto"))
+    app.children = [_header(), tabs]
+    return app

@@ -136,15 +136,6 @@ def test_matrices_are_cached_per_benchmark_and_split(view):
     assert view.matrix("kendall") is first
 
 
-def test_build_app_has_the_disorder_tab():
-    app = build_app()
-    tabs = app.children[1]
-    assert tabs.titles == ("Ranking disorder",)
-    assert isinstance(tabs.children[0], DisorderView)
-    assert "ktnas: cross-task NAS explorer" in app.children[0].value
-    assert "TransNAS-Bench-101" in app.children[0].value and "DATA.md" in app.children[0].value
-
-
 def test_log_scale_switches_both_axes(view):
     view.log_axes.value = True
     assert view.scatter.layout.xaxis.type == view.scatter.layout.yaxis.type == "log"

@@ -1,0 +1,400 @@
+"""The search dashboard: configure a multi-task search, run it live, compare runs.
+
+The search runs in a worker thread (:func:`ktnas_core.search.runner.start_run`); the
+dashboard's :meth:`~SearchDashboard.pump` drains the run's events on the kernel's event
+loop every 0.25 s, folds them with the pure reducer :func:`ktnas_core.search.runner.fold`
+into a :class:`~ktnas_core.search.runner.RunTrace`, and draws that into the figure, the
+progress bar and the transfer log, so the UI never waits for the search.  In a script or
+a test, call ``pump()`` yourself.
+
+>>> import tempfile
+>>> dash = SearchDashboard(tempfile.mkdtemp())
+>>> dash.algorithm.value, dash.budget.value = "rea", 20
+>>> handle = dash.start()
+>>> handle.wait(10), dash.pump() > 0, dash.progress_bar.value
+(True, True, 60)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import csv
+import html
+import io
+import itertools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import ipywidgets as w
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ktnas_core import benchmarks
+from ktnas_core.cli_search import COLUMNS, report_rows
+from ktnas_core.errors import KtnasError, ParameterError
+from ktnas_core.search import TableEvaluator, make_strategy, read_events
+from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
+from ktnas_core.search.reproduce import EXPERIMENTS
+from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs, resume_run, start_run
+from ktnas_core.search.transfer import EMBEDDINGS
+
+from .style import BENCHMARK_CHOICES, COLORS, FONT, SyncedBox
+
+__all__ = ["SearchDashboard", "DEFAULT_TASKS"]
+
+PUMP_S, LOG_ROWS, MAX_PER_PUMP = 0.25, 12, 5_000  # a full pump takes about 0.1 s
+TASK_COLORS = (COLORS["cells"], COLORS["topk"], COLORS["accent"], "#8e6bbf", "#c9a227", "#d45087", "#3b8ea5")
+#: tasks ticked by default per benchmark: the paper's three
+DEFAULT_TASKS = {e.benchmark: e.tasks for e in EXPERIMENTS.values()}
+#: strategies that transfer (n_transfer applies) and those ranking transfers (top, window, embedding)
+TRANSFERRING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") in ("rank", "random", "best"))
+RANKING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") == "rank")
+_LABEL = {"RegularizedEvolution": "rea", "RandomSearch": "random"}  # per-task class -> strategy name
+
+
+def _label(config: dict) -> str:
+    return f"{_LABEL.get(config['strategy']['label'], config['strategy']['label'])} seed {config['seed']}"
+
+
+def _field(cls, value, description: str, width: str = "240px", **kw):
+    return cls(value=value, description=description, style={"description_width": "110px"},
+               layout=w.Layout(width=width), **kw)
+
+
+def _table(keys, rows, opacity=None, mono=False) -> str:
+    font = "font-family:monospace;font-size:11px;" if mono else ""
+    head = "".join(f"<th style='padding:2px 6px'>{html.escape(k)}</th>" for k in keys)
+    body = "".join(f"<tr style='opacity:{1 if opacity is None else opacity[i]}'>" + "".join(
+        f"<td style='padding:2px 6px;{font}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for i, row in enumerate(rows))
+    return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
+
+
+def _link(name: str, mime: str, data: bytes) -> str:
+    return (f"<a download='{html.escape(name)}' href='data:{mime};base64,{base64.b64encode(data).decode()}' "
+            f"style='margin-right:14px'>{html.escape(name)}</a>")
+
+
+class SearchDashboard(SyncedBox):
+    """Configure, run, stop, resume and compare searches on a tabular benchmark.
+
+    Parameters
+    ----------
+    runs_dir : path, default "runs"
+        Where new run directories go and where resumable ones are looked for.
+
+    Attributes
+    ----------
+    figure : plotly.graph_objects.FigureWidget
+        Best score so far per task against evaluations (left) and simulated GPU-hours
+        (right); the current run bold, earlier ones faint; the optimum dashed per task.
+    handle : RunHandle or None
+        The run shown now (None before the first start or resume).
+    trace : RunTrace or None
+        What has been folded of it so far.
+    status, progress_bar, progress_text, transfer_log, results : ipywidgets widgets
+    """
+
+    def __init__(self, runs_dir="runs", **kwargs):
+        self.runs_dir = Path(runs_dir)
+        self.handle, self.trace, self._bench, self._current = None, None, None, {}
+        self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
+        self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)
+        self.algorithm = _field(w.Dropdown, "ktnas", "Algorithm", options=STRATEGY_NAMES)
+        self.task_boxes = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.budget, self.seed = _field(w.IntText, 100, "Budget / task"), _field(w.IntText, 0, "Seed")
+        self.stop_on_optimum = w.Checkbox(False, description="stop a task at its optimum", indent=False)
+        self.population, self.tournament = _field(w.IntText, 10, "Population"), _field(w.IntText, 5, "Tournament")
+        self.n_transfer, self.top = _field(w.IntText, 4, "Transfers n"), _field(w.FloatText, 0.2, "Top r")
+        self.window = _field(w.IntText, 5, "Window m")
+        self.embedding = _field(w.Dropdown, "node2vec", "Embedding", options=list(EMBEDDINGS))
+        self.start_button, self.stop_button, self.resume_button, self.clear_button = (w.Button(
+            description=d, icon=i) for d, i in (("Start", "play"), ("Stop", "stop"), ("Resume", "repeat"),
+                                                ("clear earlier runs", "eraser")))
+        self.start_button.button_style, self.stop_button.disabled = "primary", True
+        self.resume_choice = _field(w.Dropdown, None, "Resumable", "420px", options=[])
+        self.status, self.progress_text, self.transfer_log, self.results = w.HTML(), w.HTML(), w.HTML(), w.HTML()
+        self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="420px"))
+        self.figure = _figure()
+        self.benchmark.observe(lambda _: self._safe(self._on_benchmark), names="value")
+        self.algorithm.observe(lambda _: self._safe(self._on_algorithm), names="value")
+        for button, action in ((self.start_button, self.start), (self.stop_button, self.stop),
+                               (self.resume_button, self.resume), (self.clear_button, self.clear)):
+            button.on_click(lambda _, action=action: self._safe(action))
+        row = dict(flex_flow="row wrap", grid_gap="6px 18px", align_items="center")
+        self.knobs = w.HBox([self.n_transfer, self.top, self.window, self.embedding], layout=w.Layout(**row))
+        self.evolution_knobs = w.HBox([self.population, self.tournament], layout=w.Layout(**row))
+        controls = [[self.benchmark, self.algorithm, self.seed],
+                    [w.Label("Tasks", layout=w.Layout(width="110px")), self.task_boxes],
+                    [self.budget, self.evolution_knobs, self.stop_on_optimum], [self.knobs],
+                    [self.start_button, self.stop_button, self.resume_choice, self.resume_button, self.clear_button],
+                    [self.status], [self.progress_bar, self.progress_text]]
+        panels = w.HBox([self.transfer_log, self.results], layout=w.Layout(flex_flow="row wrap", grid_gap="24px"))
+        kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
+        super().__init__([w.HBox(c, layout=w.Layout(**row)) for c in controls] + [self.figure, panels], **kwargs)
+        self._on_benchmark()
+        self.refresh_runs()
+
+    @property
+    def tasks(self) -> list[str]:
+        """The ticked tasks, in the benchmark's order."""
+        return [c.description for c in self.task_boxes.children if c.value]
+
+    def _on_benchmark(self) -> None:
+        tasks = benchmarks.load(self.benchmark.value).tasks
+        default = DEFAULT_TASKS.get(self.benchmark.value, tasks)
+        self.task_boxes.children = [w.Checkbox(t in default, description=t, indent=False) for t in tasks]
+        self._on_algorithm()
+
+    def _on_algorithm(self) -> None:
+        name, space = self.algorithm.value, self.benchmark.value
+        self.knobs.layout.display = "flex" if name in TRANSFERRING else "none"
+        for knob in (self.top, self.window, self.embedding):
+            knob.layout.display = None if name in RANKING else "none"
+        self.evolution_knobs.layout.display = "none" if name == "random" else "flex"
+        self.embedding.value = {**BASE[space], **VARIANTS.get(name, {})}.get("embedding", "node2vec")
+
+    def _overrides(self) -> dict:
+        name = self.algorithm.value
+        kw = {} if name == "random" else {"population_size": self.population.value,
+                                          "tournament_size": self.tournament.value}
+        if name in TRANSFERRING:
+            kw["n_transfer"] = self.n_transfer.value
+        if name in RANKING:
+            kw.update(top=self.top.value, window=self.window.value, embedding=self.embedding.value)
+        return kw
+
+    def _new_dir(self) -> Path:
+        stem = f"{self.algorithm.value}-{self.benchmark.value}-s{self.seed.value}"
+        return next(p for i in itertools.count(1) if not (p := self.runs_dir / f"{stem}-{i}").exists())
+
+    def start(self):
+        """Start a run with the current settings; returns its handle, or None (the error is in the status)."""
+        return self._safe(self._start)
+
+    def _start(self):
+        self._check_idle()
+        if not self.tasks:
+            raise ParameterError(f"no task is ticked; tick some of {list(benchmarks.load(self.benchmark.value).tasks)}")
+        strategy = make_strategy(self.algorithm.value, self.benchmark.value, self.tasks, **self._overrides())
+        handle = start_run(strategy, TableEvaluator(self.benchmark.value), budget=self.budget.value,
+                           seed=self.seed.value, stop_on_optimum=self.stop_on_optimum.value, run_dir=self._new_dir())
+        self._follow(handle, f"{self.algorithm.value} seed {self.seed.value}")
+        return handle
+
+    def resume(self, run_dir=None):
+        """Resume ``run_dir`` (default: the one chosen in the dropdown); returns its handle or None."""
+        return self._safe(lambda: self._resume(run_dir))
+
+    def _resume(self, run_dir):
+        self._check_idle()
+        path = run_dir if run_dir is not None else self.resume_choice.value
+        if not path:
+            raise ParameterError(f"no resumable run under {str(self.runs_dir)!r}; start one first")
+        handle = resume_run(path)
+        self._follow(handle, _label(handle.config))
+        return handle
+
+    def stop(self) -> None:
+        """Ask the current run to stop (it ends at its next evaluation)."""
+        if self.handle is not None and self.handle.running:
+            self.handle.stop()
+            self._set_status("stopping…")
+
+    def clear(self) -> None:
+        """Remove the faint curves of earlier runs."""
+        current = {id(tr) for pair in self._current.values() for tr in pair}
+        self.figure.data = tuple(tr for tr in self.figure.data if id(tr) in current)
+
+    def refresh_runs(self) -> None:
+        """Re-read the resumable (not finished) run directories under ``runs_dir``."""
+        busy = self.handle.run_dir if self.handle is not None and self.handle.running else None
+        runs = [(f"{p.name} ({s})", str(p)) for p, s in list_runs(self.runs_dir)
+                if s not in FINISHED_REASONS and p != busy]
+        self.resume_choice.options, self.resume_choice.value = runs, runs[-1][1] if runs else None
+
+    def on_population(self, callback: Callable[[str, list], None]) -> None:
+        """Call ``callback(task, cell indices)`` after each generation with the cells evaluated on the
+        task in that generation (children and transferred cells; derived from the Evaluated events,
+        so it works for every strategy and for resumed or loaded runs)."""
+        if not callable(callback):
+            raise ParameterError(f"callback must be callable; got {type(callback).__name__}")
+        self._population_cbs.append(callback)
+
+    def load_run(self, run_dir) -> None:
+        """Show the saved run in ``run_dir`` (its ``events.jsonl``) as the current run.
+
+        Raises
+        ------
+        ParameterError, DataIntegrityError
+            For a folder that is not a ktnas run on a table benchmark, or a corrupted log.
+        """
+        self._check_idle()
+        path = Path(run_dir)
+        rows = report_rows([path])  # checks the folder first
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        self.handle, self._done_seen = None, True
+        self._begin(config["evaluator"]["benchmark"], config["tasks"], _label(config))
+        for event in read_events(path / "events.jsonl"):
+            fold(self.trace, event)
+        self._draw()
+        self._show_results(path, rows)
+
+    def pump(self) -> int:
+        """Fold the run's queued events into the views; returns how many (0 with no run)."""
+        h = self.handle
+        if h is None:
+            return 0
+        ended = not h.running
+        events = h.drain(MAX_PER_PUMP)
+        for event in events:
+            fold(self.trace, event)
+        if events or ended:
+            self._draw()
+        if ended and h.pending == 0 and not self._done_seen:
+            self._done_seen = True
+            self._finish()
+        return len(events)
+
+    def _tick(self) -> None:
+        self._pump_timer = None
+        self._safe(self.pump)
+        if self.handle is not None and not self._done_seen:
+            self._schedule(0.01 if self.handle.pending else PUMP_S)  # a backlog: pump again soon
+
+    def _schedule(self, delay: float = PUMP_S) -> None:
+        if self._pump_timer is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no event loop (a script, a test): call pump() yourself
+            self._pump_timer = loop.call_later(delay, self._tick)
+
+    def _follow(self, handle, label: str) -> None:
+        self.handle, self._done_seen, self._done0 = handle, False, handle.progress.done
+        self._begin(handle.config["evaluator"]["benchmark"], handle.tasks, label)
+        self.start_button.disabled, self.stop_button.disabled, self.results.value = True, False, ""
+        self._set_status(f"running <code>{html.escape(str(handle.run_dir))}</code>")
+        self.refresh_runs()
+        self._schedule()
+
+    def _finish(self) -> None:
+        h = self.handle
+        self.start_button.disabled, self.stop_button.disabled = False, True
+        self.refresh_runs()
+        if h.state == "failed":
+            self._set_status(f"the run failed: {html.escape(f'{type(h.error).__name__}: {h.error}')}; its "
+                             "directory keeps the last checkpoint and can be resumed", error=True)
+        else:
+            self._set_status(f"stopped after {h.progress.done:,} evaluations; resume it from the list"
+                             if h.state == "stopped" else f"finished ({h.result.reason}) in {h.elapsed:.1f} s")
+        self._show_results(h.run_dir, report_rows([h.run_dir]))
+
+    def _check_idle(self) -> None:
+        if self.handle is not None and self.handle.running:
+            raise ParameterError("a run is going; stop it first")
+
+    def _begin(self, bench_name: str, tasks, label: str) -> None:
+        """Fade the shown run's curves and add fresh ones for a new run."""
+        fig, old = self.figure, self.trace
+        if self._bench is not None and self._bench.name != bench_name:
+            fig.data, self._current = (), {}  # scores of other tasks: nothing to compare with
+        self._bench = benchmarks.load(bench_name)
+        optimum = TableEvaluator(self._bench).optimum_score  # oriented as the scores: higher is better
+        with fig.batch_update():
+            for i, (ev_tr, h_tr) in enumerate(self._current.values()):
+                for tr in (ev_tr, h_tr):
+                    tr.update(opacity=0.35, line_width=1, name=old.label, legendgroup=old.label,
+                              showlegend=tr is ev_tr and i == 0)
+            self._current = {}
+            for i, t in enumerate(tasks):
+                color = TASK_COLORS[i % len(TASK_COLORS)]
+                for col in (1, 2):
+                    fig.add_scatter(mode="lines+markers", line_shape="hv", line=dict(color=color, width=2.5),
+                                    marker_size=4, name=t, legendgroup=t, showlegend=col == 1, row=1, col=col,
+                                    hovertemplate=f"{t} ({label})<br>%{{x:,.4g}}: best %{{y:.4f}}<extra></extra>")
+                self._current[t] = (fig.data[-2], fig.data[-1])
+            fig.layout.shapes = [dict(type="line", xref=f"x{c if c > 1 else ''} domain", x0=0, x1=1,
+                                      yref=f"y{c if c > 1 else ''}", y0=o, y1=o, opacity=0.8,
+                                      line=dict(color=TASK_COLORS[i % len(TASK_COLORS)], dash="dash", width=1.2))
+                                 for i, t in enumerate(tasks) for o in [optimum(t)] for c in (1, 2)]
+            fig.layout.title.text = f"Best so far: {html.escape(label)} on {self._bench.title} (dashed: optimum)"
+        self.trace = RunTrace(tuple(tasks), label, keep_rejected=LOG_ROWS)
+        self.transfer_log.value = ""
+
+    def _draw(self) -> None:
+        trace, fig = self.trace, self.figure
+        with fig.batch_update(), fig.hold_sync():
+            for t, (ev_tr, h_tr) in self._current.items():
+                xs, hs, ys = trace.points(t)
+                ev_tr.update(x=xs, y=ys), h_tr.update(x=hs, y=ys)
+        self._draw_progress()
+        self.transfer_log.value = self._log_html()
+        for task, cells in trace.populations:
+            idx = [self._bench.index(c) for c in cells]
+            for cb in list(self._population_cbs):
+                self._safe(lambda: cb(task, idx))
+        trace.populations = []
+
+    def _draw_progress(self) -> None:
+        h, trace = self.handle, self.trace
+        done = sum(n for n, _, _ in trace.now.values())
+        budget = h.progress.budget if h is not None else None
+        total = done if not budget or trace.end in FINISHED_REASONS else budget * len(trace.tasks)
+        self.progress_bar.max, self.progress_bar.value = max(total, 1), min(done, total)
+        text = f"{done:,} / {total:,} evaluations"
+        if h is not None:
+            rate = (done - self._done0) / h.elapsed if h.elapsed > 0 else 0
+            left = f" · about {(total - done) / rate:.0f} s left" if h.running and rate > 0 else ""
+            text += f" · {h.elapsed:.1f} s{left} · {h.state}"
+        self.progress_text.value = f"<span style='color:{COLORS['muted']};margin-left:10px'>{text}</span>"
+
+    def _log_html(self) -> str:
+        trace = self.trace
+        rows = sorted([*list(trace.transfers.values())[-LOG_ROWS:], *trace.rejected], key=lambda r: r["seq"])
+        fmt = {"score": lambda v: "…" if v is None else f"{v:.3f}", "label": lambda v: "" if v is None else f"{v:+d}",
+               "accepted": lambda v: "yes" if v else "no"}
+        keys = ("generation", "cell", "source", "target", "phi", "accepted", "score", "label")
+        table = _table(keys, [[fmt.get(k, str)(r[k]) for k in keys] for r in rows[-LOG_ROWS:]],
+                       [1 if r["accepted"] else 0.55 for r in rows[-LOG_ROWS:]], mono=True)
+        return (f"<div style='font-size:13px'><b>Latest transfers</b> ({len(trace.transfers):,} accepted)"
+                f"{table}</div>" if rows else "")
+
+    def _show_results(self, run_dir: Path, rows: list[dict]) -> None:
+        keys = ("task", "best_cell", "valid", "test", "rank", "regret", "evals", "gpu_hours")
+        show = {"rank": lambda v: f"{v:,} / {len(self._bench):,}", "gpu_hours": lambda v: f"{v:.2f}",
+                **{k: (lambda v: f"{v:.4f}") for k in ("valid", "test", "regret")}}
+        table = _table(keys, [["-" if r[k] is None else show.get(k, str)(r[k]) for k in keys] for r in rows])
+        writer = csv.DictWriter(buf := io.StringIO(), fieldnames=COLUMNS)
+        writer.writeheader(), writer.writerows({k: "" if r[k] is None else r[k] for k in COLUMNS} for r in rows)
+        links = (_link(f"{run_dir.name}.csv", "text/csv", buf.getvalue().encode()) +
+                 _link(f"{run_dir.name}.json", "application/json", json.dumps(rows, indent=1).encode()) +
+                 _link(f"{run_dir.name}-events.jsonl", "application/x-ndjson", (run_dir / "events.jsonl").read_bytes()))
+        self.results.value = (f"<div style='font-size:13px'><b>Results</b> ({html.escape(rows[0]['status'])})"
+                              f"{table}<div style='margin-top:6px'>export: {links}</div></div>")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        color = COLORS["topk"] if error else COLORS["ink"]
+        self.status.value = f"<div style='color:{color};font-size:14px;padding:4px 0'>{text}</div>"
+
+    def _safe(self, fn):
+        """Run a UI action; a ktnas error (or any other) goes to the status line, never escapes."""
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 - a callback must not raise into the kernel
+            self._set_status(html.escape(str(e) if isinstance(e, KtnasError) else f"{type(e).__name__}: {e}"), True)
+        return None
+
+
+def _figure() -> go.FigureWidget:
+    fig = go.FigureWidget(make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                                        subplot_titles=("against evaluations", "against simulated GPU-hours")))
+    fig.update_layout(template="plotly_white", font=FONT, height=430, width=1100, margin=dict(l=60, r=20, t=80, b=50),
+                      title=dict(text="Best so far", font=dict(size=15), x=0.02, xanchor="left"),
+                      legend=dict(orientation="h", x=0, y=-0.18, xanchor="left"))
+    for col, title in ((1, "evaluations per task"), (2, "GPU-hours per task (simulated)")):
+        fig.update_xaxes(title_text=title, row=1, col=col)
+    fig.update_yaxes(title_text="best score (higher is better)", row=1, col=1)
+    return fig
