@@ -36,8 +36,8 @@ browser:
 
 app: install
 	@echo "ktnas app: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=$(HOST) --port=$(PORT) \
-	  --Voila.port_retries=0 --show_tracebacks=False
+	KTNAS_RUNS_DIR="$(CURDIR)/runs" $(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=$(HOST) \
+	  --port=$(PORT) --Voila.port_retries=0 --show_tracebacks=False
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

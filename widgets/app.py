@@ -7,6 +7,8 @@ own map on which the cells of the latest generation are drawn.
 
 from __future__ import annotations
 
+import os
+
 import ipywidgets as w
 
 from .cell_view import CellView
@@ -19,6 +21,9 @@ __all__ = ["App", "build_app", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_
 
 TITLE = "ktnas: cross-task NAS explorer"
 TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search")
+#: the maps open on PCA: node2vec puts equivalent cells on one vector, and UMAP turns those
+#: duplicates into tight islands; PCA keeps the quality gradient visible (UMAP is one click away)
+MAP_METHOD = "pca"
 CREDIT = (
     "Real published data, shipped with ktnas: <b>NAS-Bench-201</b> / <b>NATS-Bench</b> (Dong &amp; Yang, ICLR 2020; "
     "Dong et al., TPAMI 2021) and <b>TransNAS-Bench-101</b> (Duan et al., CVPR 2021). "
@@ -87,27 +92,29 @@ def link_search_to_map(dashboard: SearchDashboard, search_map: EmbeddingMap) -> 
     dashboard.on_population(draw)
 
 
-def build_app(benchmark: str = "nb201", runs_dir: str = "runs") -> App:
+def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
     """The whole app as one widget: the header over a tab per view.
 
     Parameters
     ----------
     benchmark : {"nb201", "tnb101_micro"}
         What the views show first.
-    runs_dir : str
-        Folder for the dashboard's run directories (created on the first start).
+    runs_dir : str or None
+        Folder for the dashboard's run directories (created on the first start); default
+        ``$KTNAS_RUNS_DIR``, else ``runs`` in the working directory.
 
     >>> app = build_app()
     >>> app.children[1].titles
     ('Ranking disorder', 'Cells & embeddings', 'Search')
     """
-    app = App(layout=w.Layout(padding="4px 12px", max_width="1400px"))
+    runs_dir = runs_dir or os.environ.get("KTNAS_RUNS_DIR") or "runs"
+    app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
     app.disorder = DisorderView(benchmark)
-    app.embedding_map, app.cell_view = EmbeddingMap(benchmark), CellView(benchmark)
+    app.embedding_map, app.cell_view = EmbeddingMap(benchmark, method=MAP_METHOD), CellView(benchmark)
     link_map_to_cell(app.embedding_map, app.cell_view)
     explore = w.VBox([_note(EXPLORE_NOTE), w.HBox([app.embedding_map, app.cell_view],
                                                   layout=w.Layout(flex_flow="row wrap", grid_gap="16px"))])
-    app.dashboard, app.search_map = SearchDashboard(runs_dir), EmbeddingMap(benchmark)
+    app.dashboard, app.search_map = SearchDashboard(runs_dir), EmbeddingMap(benchmark, method=MAP_METHOD)
     link_search_to_map(app.dashboard, app.search_map)
     search = w.VBox([_note(SEARCH_NOTE), app.dashboard, app.search_map])
     tabs = w.Tab(children=[app.disorder, explore, search], titles=TAB_TITLES, layout=w.Layout(width="auto"))

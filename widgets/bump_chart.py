@@ -20,29 +20,29 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, FONT
+from .style import COLORS, FigureWidget, FONT
 
 __all__ = ["bump_figure", "draw_bump", "BUMP_MAX"]
 
 #: at most this many of the source's best cells are drawn (more would be a blur)
 BUMP_MAX = 30
-SIZE = (420, 640)
+SIZE = (320, 600)
 
 
-def bump_figure() -> go.FigureWidget:
+def bump_figure() -> FigureWidget:
     """The empty figure: trace 0 cells that stay in the top-k, trace 1 those that fall out."""
     hover = "%{text}<extra></extra>"
     traces = [go.Scatter(mode="lines+markers", hovertemplate=hover, line=dict(width=2, color=COLORS["topk"]),
                          marker=dict(size=7, color=COLORS["topk"])),
               go.Scatter(mode="lines+markers", hovertemplate=hover, line=dict(width=1.2, color="#9aa3b2"),
                          marker=dict(size=6, color="#9aa3b2"))]
-    return go.FigureWidget(data=traces, layout=go.Layout(
+    return FigureWidget(data=traces, layout=go.Layout(
         width=SIZE[0], height=SIZE[1], template="plotly_white", font=FONT,
-        title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=30, t=80, b=60),
+        title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=30, t=80, b=80),
         xaxis=dict(tickvals=[0, 1], ticktext=["", ""], range=[-0.15, 1.15], showgrid=False, zeroline=False),
         yaxis=dict(type="log", autorange="reversed", title=dict(text="rank (1 = best, log scale)"),
                    tickformat=","),
-        legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom")))
+        legend=dict(orientation="h", x=0, y=-0.1, xanchor="left", yanchor="top")))
 
 
 def _segments(xs_ranks: np.ndarray, ys_ranks: np.ndarray, cells: Sequence[str], source: str, target: str):

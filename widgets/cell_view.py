@@ -41,14 +41,13 @@ from typing import Any
 import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
-from plotly.graph_objects import FigureWidget  # at import time: its first import takes ~1 s
 
 from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError, ParameterError
 from ktnas_core.spaces import get_space
 from ktnas_core.spaces.cell import EDGES
 
-from .style import BENCHMARK_CHOICES, COLORS, FONT, OP_COLORS, SyncedBox
+from .style import BENCHMARK_CHOICES, COLORS, FONT, OP_COLORS, FigureWidget, SyncedBox
 
 __all__ = ["CellView"]
 
@@ -121,9 +120,9 @@ class CellView(SyncedBox):
         self._a = self._bench.optimum(self._bench.tasks[0]).arch if arch is None else self._parse(arch)
         self._b, self._busy, self._last, self._callbacks = None, False, None, []
         seeds = itertools.count(1)  # the n-th "random cell" click uses seed n: the same cells every run
-        label, row = {"description_width": "70px"}, dict(flex_flow="row wrap", grid_gap="6px 16px")
+        label, row = {"description_width": "80px"}, dict(flex_flow="row wrap", grid_gap="6px 16px")
         self.benchmark_dropdown = w.Dropdown(options=BENCHMARK_CHOICES, value=self._bench.name,
-                                             description="Benchmark", layout=w.Layout(width="360px"), style=label)
+                                             description="Benchmark", layout=w.Layout(width="380px"), style=label)
         self.cell_text = w.Text(description="Cell", continuous_update=False, style=label,
                                 placeholder="cell string or index", layout=w.Layout(width="560px"))
         self.random_button = w.Button(description="random cell", icon="random", layout=w.Layout(width="130px"))
@@ -340,7 +339,7 @@ def _figure() -> FigureWidget:
     data += [go.Scatter(x=[None], y=[None], mode="lines", hoverinfo="skip") for _ in range(N_LEGEND)]
     ax = dict(visible=False, fixedrange=True)
     fig = FigureWidget(data=data, layout=go.Layout(
-        width=700, height=430, template="plotly_white", font=FONT, plot_bgcolor="rgba(0,0,0,0)", annotations=anns,
+        width=760, height=430, template="plotly_white", font=FONT, plot_bgcolor="rgba(0,0,0,0)", annotations=anns,
         title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=20, r=20, t=60, b=40),
         xaxis=dict(ax, domain=[0, 1], range=XR), xaxis2=dict(ax, domain=[0.51, 1], range=XR),
         yaxis=dict(ax, range=YR, scaleanchor="x"), yaxis2=dict(ax, range=YR, scaleanchor="x2"),

@@ -25,12 +25,12 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks, disorder
 
 from .bump_chart import bump_figure, draw_bump
-from .style import BENCHMARK_CHOICES, COLORS, FONT, cell_strings as _cell_strings, sync_figures
+from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, sync_figures
 
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
 SPLITS = (("validation", "valid"), ("test", "test"))
-SCATTER_SIZE, HEATMAP_SIZE = (620, 640), (600, 640)
+SCATTER_SIZE, HEATMAP_SIZE = (530, 600), (430, 600)
 
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
@@ -281,9 +281,9 @@ class DisorderView(w.VBox):
                 f"{body}</div>")
 
 
-def _scatter_figure() -> go.FigureWidget:
+def _scatter_figure() -> FigureWidget:
     hover = "%{text}<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
-    return go.FigureWidget(
+    return FigureWidget(
         data=[
             go.Scattergl(mode="markers", name="all cells", hovertemplate=hover,
                          marker=dict(size=3, color=COLORS["cells"], opacity=0.35)),
@@ -302,14 +302,14 @@ def _scatter_figure() -> go.FigureWidget:
     )
 
 
-def _heatmap_figure() -> go.FigureWidget:
-    return go.FigureWidget(
+def _heatmap_figure() -> FigureWidget:
+    return FigureWidget(
         data=[go.Heatmap(colorscale=COLORS["scale"], zmin=-1, zmax=1, zmid=0, texttemplate="%{text}",
                          hovertemplate="source %{y}<br>target %{x}<br>Kendall τ = %{z:.3f}<extra></extra>",
                          colorbar=dict(title=dict(text="τ"), thickness=14, len=0.8), xgap=2, ygap=2)],
         layout=go.Layout(
             width=HEATMAP_SIZE[0], height=HEATMAP_SIZE[1], template="plotly_white", font=FONT,
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=130, r=20, t=80, b=110),
+            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=110, r=10, t=80, b=100),
             xaxis=dict(title=dict(text="target task"), tickangle=-35, showgrid=False, constrain="domain"),
             yaxis=dict(title=dict(text="source task"), autorange="reversed", showgrid=False,
                        scaleanchor="x", scaleratio=1),

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
-from .style import BENCHMARK_CHOICES, COLORS, FONT, SyncedBox, cell_strings
+from .style import BENCHMARK_CHOICES, cell_strings, COLORS, FigureWidget, FONT, SyncedBox
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
@@ -290,7 +290,9 @@ class EmbeddingMap(SyncedBox):
         fig, label = self.figure, "UMAP" if params["method"] == "umap" else "PC"
         embedding = dict((v, k) for k, v in EMBEDDING_CHOICES)[params["embedding"]]
         with fig.batch_update():
-            fig.data[0].update(x=xy[:, 0], y=xy[:, 1], text=cell_strings(self._bench.name))
+            # plain float lists: the float16-stored coordinates print without float32 noise in hover text
+            fig.data[0].update(x=xy[:, 0].astype(float).tolist(), y=xy[:, 1].astype(float).tolist(),
+                               text=cell_strings(self._bench.name).tolist())
             fig.layout.xaxis.title.text, fig.layout.yaxis.title.text = f"{label} 1", f"{label} 2"
             fig.layout.title.text = (f"{params['method'].upper()} of the {embedding} embedding, all {len(xy):,} cells "
                                      f"({self._bench.title})")
@@ -327,7 +329,8 @@ class EmbeddingMap(SyncedBox):
         chosen = np.array([] if self.selected is None else [self.selected], dtype=np.intp)
         with self.figure.batch_update():
             for trace, idx in zip(self.figure.data[1:], (self._highlight, chosen)):
-                trace.update(x=xy[idx, 0], y=xy[idx, 1], text=text[idx], showlegend=idx.size > 0)
+                trace.update(x=xy[idx, 0].astype(float).tolist(), y=xy[idx, 1].astype(float).tolist(),
+                             text=text[idx].tolist(), showlegend=idx.size > 0)
             self.figure.data[1].name = f"{self._highlight_name} ({self._highlight.size:,})"
 
     def _set_selection(self, indices: list[int]) -> None:
@@ -378,9 +381,9 @@ def _source(params: dict) -> str:
     return "shipped with ktnas" if shipped else "from the cache"
 
 
-def _map_figure() -> go.FigureWidget:
+def _map_figure() -> FigureWidget:
     axis = dict(title=dict(text=""), zeroline=False, showticklabels=False, showgrid=True, gridcolor=COLORS["grid"])
-    return go.FigureWidget(
+    return FigureWidget(
         data=[
             go.Scattergl(mode="markers", name="all cells", showlegend=False,
                          marker=dict(size=4, opacity=0.75, colorbar=dict(thickness=14, len=0.75))),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from .app import link_map_to_cell, link_search_to_map
+from .app import MAP_METHOD, link_map_to_cell, link_search_to_map
 from .cell_view import CellView
 from .disorder_view import DisorderView
 from .embedding_map import EmbeddingMap
@@ -34,7 +34,8 @@ STEPS = {
         "cells for which target? That question is what transfer rank answers from data, during a search.",
     ],
     "embeddings": [
-        "Every cell of the space is a point; cells whose node2vec embeddings are close sit close on this UMAP map. "
+        "Every cell of the space is a point; cells whose node2vec embeddings are close sit close on this map "
+        "(PCA: the two main directions of the embedding). "
         "Colour by <i>rank</i> on a task: good cells gather in regions, which is why a cell's neighbours "
         "predict its quality.",
         "Click a point: the cell view on the right draws it, with its score and rank on every task.",
@@ -43,8 +44,8 @@ STEPS = {
         "Colour by <i>disorder</i> between two tasks: red and blue regions rank higher on one task than on the "
         "other. Transfer rank votes with the nearest neighbours in this embedding, so it can learn which regions "
         "transfer well to a target.",
-        "Try the arch2vec embedding or PCA; change the UMAP parameters and press <i>Recompute</i> (it runs in the "
-        "background and is cached).",
+        "Switch to UMAP: equivalent cells share one vector, so they gather in tight islands. Try arch2vec, "
+        "change the UMAP parameters and press <i>Recompute</i> (it runs in the background and is cached).",
     ],
     "search": [
         "Leave NAS-Bench-201, its three tasks and <i>ktnas</i>; tick <i>stop a task at its optimum</i>, set the "
@@ -53,7 +54,8 @@ STEPS = {
         "rank &phi;, whether it was accepted, its score on the target, and later its label (+1 if one of its "
         "children reached the target's top 20%).",
         "Now pick <i>no-transfer</i> (the same searcher, each task alone) and Start again: the earlier run stays "
-        "as faint curves. Compare how many evaluations each needs to reach the dashed optimum lines.",
+        "as faint curves. Compare how many evaluations each needs to bring its regret to 0 (the task's best "
+        "cell found).",
         "Try <i>random-transfer</i> and <i>rea</i>, and several seeds: the paper's Table II is the mean over "
         "10 seeds of exactly this (<code>ktnas reproduce nb201</code>).",
     ],
@@ -77,7 +79,7 @@ def ranking_disorder_lesson(benchmark: str = "nb201") -> SyncedBox:
 
 def embeddings_lesson(benchmark: str = "nb201") -> SyncedBox:
     """Lesson 2: the embedding map linked to the cell view."""
-    emap, cell = EmbeddingMap(benchmark), CellView(benchmark)
+    emap, cell = EmbeddingMap(benchmark, method=MAP_METHOD), CellView(benchmark)
     emap.set_color("rank", emap.benchmark.tasks[0])
     link_map_to_cell(emap, cell)
     return SyncedBox([_steps("embeddings", "Architecture embeddings"),
@@ -86,6 +88,6 @@ def embeddings_lesson(benchmark: str = "nb201") -> SyncedBox:
 
 def search_lesson(runs_dir: str = "runs") -> SyncedBox:
     """Lesson 3: the search dashboard and its map, with the steps to compare KTNAS and baselines."""
-    dashboard, emap = SearchDashboard(runs_dir), EmbeddingMap("nb201")
+    dashboard, emap = SearchDashboard(runs_dir), EmbeddingMap("nb201", method=MAP_METHOD)
     link_search_to_map(dashboard, emap)
     return SyncedBox([_steps("search", "Multi-task search with transfer rank"), dashboard, emap])

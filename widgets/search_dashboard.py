@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as w
-import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ktnas_core import benchmarks
@@ -40,7 +39,7 @@ from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs, resume_run, start_run
 from ktnas_core.search.transfer import EMBEDDINGS
 
-from .style import BENCHMARK_CHOICES, COLORS, FONT, SyncedBox
+from .style import BENCHMARK_CHOICES, COLORS, FigureWidget, FONT, SyncedBox
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
@@ -88,8 +87,9 @@ class SearchDashboard(SyncedBox):
     Attributes
     ----------
     figure : plotly.graph_objects.FigureWidget
-        Best score so far per task against evaluations (left) and simulated GPU-hours
-        (right); the current run bold, earlier ones faint; the optimum dashed per task.
+        Regret of the best cell so far per task (task optimum minus best score; 0 = found)
+        against evaluations (left) and simulated GPU-hours (right); the current run bold,
+        earlier ones faint.
     handle : RunHandle or None
         The run shown now (None before the first start or resume).
     trace : RunTrace or None
@@ -216,9 +216,10 @@ class SearchDashboard(SyncedBox):
         self.resume_choice.options, self.resume_choice.value = runs, runs[-1][1] if runs else None
 
     def on_population(self, callback: Callable[[str, list], None]) -> None:
-        """Call ``callback(task, cell indices)`` after each generation with the cells evaluated on the
-        task in that generation (children and transferred cells; derived from the Evaluated events,
-        so it works for every strategy and for resumed or loaded runs)."""
+        """Call ``callback(task, cell indices)`` with the cells evaluated on the task in its latest
+        generation (children and transferred cells; derived from the Evaluated events, so it works
+        for every strategy and for resumed or loaded runs), once per task each time the views are
+        redrawn (a few times a second while a run goes)."""
         if not callable(callback):
             raise ParameterError(f"callback must be callable; got {type(callback).__name__}")
         self._population_cbs.append(callback)
@@ -314,29 +315,29 @@ class SearchDashboard(SyncedBox):
                 for col in (1, 2):
                     fig.add_scatter(mode="lines+markers", line_shape="hv", line=dict(color=color, width=2.5),
                                     marker_size=4, name=t, legendgroup=t, showlegend=col == 1, row=1, col=col,
-                                    hovertemplate=f"{t} ({label})<br>%{{x:,.4g}}: best %{{y:.4f}}<extra></extra>")
+                                    hovertemplate=f"{t} ({label})<br>%{{x:,.4g}}: regret %{{y:.4f}}<extra></extra>")
                 self._current[t] = (fig.data[-2], fig.data[-1])
-            fig.layout.shapes = [dict(type="line", xref=f"x{c if c > 1 else ''} domain", x0=0, x1=1,
-                                      yref=f"y{c if c > 1 else ''}", y0=o, y1=o, opacity=0.8,
-                                      line=dict(color=TASK_COLORS[i % len(TASK_COLORS)], dash="dash", width=1.2))
-                                 for i, t in enumerate(tasks) for o in [optimum(t)] for c in (1, 2)]
-            fig.layout.title.text = f"Best so far: {html.escape(label)} on {self._bench.title} (dashed: optimum)"
+            self._optimum = {t: optimum(t) for t in tasks}
+            fig.layout.title.text = (f"Regret of the best so far: {html.escape(label)} on {self._bench.title} "
+                                     "(0 = the task's best cell is found)")
         self.trace = RunTrace(tuple(tasks), label, keep_rejected=LOG_ROWS)
         self.transfer_log.value = ""
 
     def _draw(self) -> None:
         trace, fig = self.trace, self.figure
-        with fig.batch_update(), fig.hold_sync():
+        with fig.batch_update():  # never hold_sync(): plotly sends each edit as a trait set then reset to None
             for t, (ev_tr, h_tr) in self._current.items():
                 xs, hs, ys = trace.points(t)
-                ev_tr.update(x=xs, y=ys), h_tr.update(x=hs, y=ys)
+                regret = [max(self._optimum[t] - y, 0.0) for y in ys]
+                ev_tr.update(x=xs, y=regret), h_tr.update(x=hs, y=regret)
         self._draw_progress()
         self.transfer_log.value = self._log_html()
-        for task, cells in trace.populations:
+        latest = dict(trace.populations)  # one call per task per pump: its latest generation
+        trace.populations = []
+        for task, cells in latest.items():
             idx = [self._bench.index(c) for c in cells]
             for cb in list(self._population_cbs):
                 self._safe(lambda: cb(task, idx))
-        trace.populations = []
 
     def _draw_progress(self) -> None:
         h, trace = self.handle, self.trace
@@ -388,13 +389,15 @@ class SearchDashboard(SyncedBox):
         return None
 
 
-def _figure() -> go.FigureWidget:
-    fig = go.FigureWidget(make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+def _figure() -> FigureWidget:
+    fig = FigureWidget(make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                                         subplot_titles=("against evaluations", "against simulated GPU-hours")))
     fig.update_layout(template="plotly_white", font=FONT, height=430, width=1100, margin=dict(l=60, r=20, t=80, b=50),
-                      title=dict(text="Best so far", font=dict(size=15), x=0.02, xanchor="left"),
+                      title=dict(text="Regret of the best so far: press <b>Start</b> to run a search",
+                                 font=dict(size=15), x=0.02, xanchor="left"),
                       legend=dict(orientation="h", x=0, y=-0.18, xanchor="left"))
     for col, title in ((1, "evaluations per task"), (2, "GPU-hours per task (simulated)")):
         fig.update_xaxes(title_text=title, row=1, col=col)
-    fig.update_yaxes(title_text="best score (higher is better)", row=1, col=1)
+    fig.update_yaxes(title_text="regret: optimum − best so far", rangemode="tozero", row=1, col=1)
+
     return fig

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 
 from ktnas_core import benchmarks
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "SyncedBox", "cell_strings", "sync_figures"]
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "FigureWidget", "SyncedBox", "cell_strings",
+           "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -26,6 +27,30 @@ FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", s
 OP_COLORS = {"none": "#b8bec9", "skip_connect": "#59a14f", "nor_conv_1x1": "#f28e2b", "nor_conv_3x3": "#e15759",
              "avg_pool_3x3": "#4e79a7", "conv1x1": "#f28e2b", "conv3x3": "#e15759", "input": "#1f2a44",
              "output": "#1f2a44"}
+
+
+class FigureWidget(go.FigureWidget):
+    """plotly's FigureWidget whose edits cannot be lost in the browser.
+
+    plotly sends every edit (restyle, relayout, update, added traces) by setting a
+    ``_py2js_*`` trait to the message and at once back to ``None``; its browser view then
+    reads the trait's *current* value.  When both changes reach the browser together, the
+    view reads ``None`` and drops the edit (seen in Voilà: a map's highlight or a new
+    colouring never drawn).  This class keeps the last message instead of the reset.  Every
+    message carries a fresh edit id, so consecutive messages always differ and each one
+    triggers the view.
+
+    >>> fig = FigureWidget()
+    >>> fig.add_scatter(x=[1, 2], y=[3, 4]) is fig
+    True
+    >>> fig._py2js_addTraces["trace_data"][0]["x"]
+    [1, 2]
+    """
+
+    def __setattr__(self, name, value):
+        if value is None and name.startswith("_py2js_") and getattr(self, name, None) is not None:
+            return
+        super().__setattr__(name, value)
 
 
 def sync_figures(root: w.Widget) -> None:

@@ -60,8 +60,9 @@ def chromium() -> Path:
 def voila_url(chromium):
     port = _free_port()
     voila = Path(sys.executable).parent / "voila"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               "KTNAS_RUNS_DIR": str(Path(tmp) / "runs")}
         log = Path(tmp) / "voila.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -89,8 +90,11 @@ def page(voila_url, chromium):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": 1360, "height": 1000})
+            pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+            started = time.monotonic()
             pg.goto(voila_url, timeout=60_000)
+            pg.wait_for_function(js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"), timeout=60_000)
+            pg.render_seconds = time.monotonic() - started
             yield pg
         finally:
             browser.close()
@@ -98,7 +102,9 @@ def page(voila_url, chromium):
 
 # The plotly plot in the page whose first trace has the given type, e.g. plot('scattergl').
 JS_PLOT = """const plot = (type) => [...document.querySelectorAll('.js-plotly-plot')]
-                 .find(el => el.data && el.data.length && el.data[0].type === type);"""
+                 .find(el => el.data && el.data.length && el.data[0].type === type);
+             const byTitle = (t) => [...document.querySelectorAll('.js-plotly-plot')]
+                 .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));"""
 
 
 def js(body: str, arg: str = "") -> str:
@@ -142,3 +148,92 @@ def test_heatmap_click_picks_the_pair(page):
     page.get_by_text("ImageNet16-120 → cifar100").first.wait_for(timeout=15_000)
     source = page.locator(".widget-dropdown", has_text="Source task").locator("select")
     assert source.input_value() == "ImageNet16-120"
+
+
+def _tab(page, title: str) -> None:
+    page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text=title).first.click()
+
+
+def _screenshot(page, name: str) -> None:
+    """Grow the viewport to the app's height (Voilà scrolls an inner panel) and save a PNG."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll('.widget-tab')]"
+                           ".map(e => e.getBoundingClientRect().bottom))")
+    page.set_viewport_size({"width": 1400, "height": int(bottom) + 40})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"tab-{name}.png"), full_page=True)
+
+
+def test_app_renders_within_15_s(page):
+    assert page.render_seconds < 15, f"first render took {page.render_seconds:.1f} s"
+    assert "build_app" not in page.content()  # Voilà strips the notebook's sources
+    _screenshot(page, "disorder")
+
+
+MAP = "byTitle('of the node2vec embedding, all 15,625')"
+
+
+def test_clicking_a_map_point_shows_that_cell(page):
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    from ktnas_core import projection
+
+    _tab(page, "Cells & embeddings")
+    page.set_viewport_size({"width": 1400, "height": 1800})
+    page.wait_for_function(js(f"const m = {MAP}; return !!(m && m.data[0].x && m.data[0].x.length === 15625);"),
+                           timeout=30_000)
+    xy = np.asarray(projection.project("nb201", "node2vec", "pca"), dtype=float)
+    gaps = cKDTree(xy).query(xy, k=2)[0][:, 1]
+    i = int(np.argmax(gaps))  # the most isolated cell: a click on it can hit no other
+    where = page.evaluate(js(f"""const el = {MAP}, L = el._fullLayout, r = el.getBoundingClientRect();
+        return [r.left + L.xaxis._offset + L.xaxis.l2p(p[0]), r.top + L.yaxis._offset + L.yaxis.l2p(p[1])];""", "p"),
+                          [float(xy[i, 0]), float(xy[i, 1])])
+    page.mouse.move(*where)
+    page.wait_for_timeout(300)
+    page.mouse.click(*where)
+    page.get_by_text(f"cell #{i:,}").first.wait_for(timeout=15_000)
+    _screenshot(page, "cells")
+
+
+def _field(page, label: str):
+    """The input or select of the visible control labelled ``label``."""
+    return page.locator(f".widget-inline-hbox:visible:has(> label:text-is('{label}'))").first.locator("input, select").first
+
+
+def test_a_short_search_reaches_100_percent(page):
+    _tab(page, "Search")
+    budget = _field(page, "Budget / task")
+    budget.fill("30")
+    budget.press("Enter")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("90 / 90 evaluations").first.wait_for(timeout=30_000)
+    page.get_by_text("finished (budget)").first.wait_for(timeout=15_000)
+    page.get_by_text("Results").first.wait_for(timeout=15_000)
+    drawn = "const f = byTitle('Regret of the best so far'); return f ? f.data.filter(d => d.x && d.x.length).length : 0;"
+    page.wait_for_function(js(drawn.replace("return f ?", "return (f ?").replace(": 0;", ": 0) >= 6;")),
+                           timeout=15_000)
+    assert page.evaluate(js(drawn)) == 6  # three tasks, against evaluations and against GPU-hours
+    _screenshot(page, "search")
+
+
+def test_stop_ends_a_long_run_within_2_s_and_keeps_its_evaluations(page):
+    import re
+
+    _tab(page, "Search")
+    _field(page, "Algorithm").select_option("predictor")
+    budget = _field(page, "Budget / task")
+    budget.fill("3000")
+    budget.press("Enter")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text(re.compile(r"[1-9][\d,]* / 9,000 evaluations")).first.wait_for(timeout=30_000)
+    started = time.monotonic()
+    page.get_by_role("button", name="Stop").click()
+    status = page.get_by_text(re.compile(r"stopped after [\d,]+ evaluations")).first
+    status.wait_for(timeout=10_000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"Stop took {elapsed:.2f} s"
+    kept = int(re.search(r"stopped after ([\d,]+)", status.inner_text()).group(1).replace(",", ""))
+    assert 0 < kept < 9000
+    options = _field(page, "Resumable").locator("option").all_inner_texts()
+    assert any("predictor" in o for o in options)
