@@ -343,7 +343,8 @@ def _figure() -> FigureWidget:
         title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=20, r=20, t=60, b=40),
         xaxis=dict(ax, domain=[0, 1], range=XR), xaxis2=dict(ax, domain=[0.51, 1], range=XR),
         yaxis=dict(ax, range=YR, scaleanchor="x"), yaxis2=dict(ax, range=YR, scaleanchor="x2"),
-        legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top", title_text="operation: "),
+        legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top", title_text="operation: ",
+                    font=dict(size=11)),
         hoverlabel=dict(align="left"), modebar=dict(orientation="h", bgcolor="rgba(255,255,255,0.7)")))
     fig._config = dict(displayModeBar=True, displaylogo=False, toImageButtonOptions=dict(
         format="png", filename="cell", scale=2))  # plotly's only hook for a FigureWidget's config
