@@ -14,7 +14,6 @@ top-k overlap.  Both figures are created once and only updated.
 
 from __future__ import annotations
 
-import contextlib
 import html
 from collections.abc import Callable
 
@@ -25,7 +24,7 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks, disorder
 
 from .bump_chart import bump_figure, draw_bump
-from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, sync_figures
+from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, sync_figures, silenced
 
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
@@ -178,14 +177,9 @@ class DisorderView(w.VBox):
         return super()._repr_mimebundle_(**kwargs)
 
     # -- events ----------------------------------------------------------------------
-    @contextlib.contextmanager
     def _batch(self):
         """Silence the control observers while several controls change together."""
-        outer, self._busy = self._busy, True
-        try:
-            yield
-        finally:
-            self._busy = outer
+        return silenced(self)
 
     def _on_control(self, change) -> None:
         if not self._busy:

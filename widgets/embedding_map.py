@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
-from .style import BENCHMARK_CHOICES, cell_strings, COLORS, FigureWidget, FONT, SyncedBox
+from .style import BENCHMARK_CHOICES, cell_strings, COLORS, FigureWidget, FONT, SyncedBox, silenced
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
@@ -238,13 +238,9 @@ class EmbeddingMap(SyncedBox):
         self.cancel()
         super().close()
 
-    @contextlib.contextmanager
     def _batch(self):
-        outer, self._busy = self._busy, True
-        try:
-            yield
-        finally:
-            self._busy = outer
+        """Silence the control observers while several controls change together."""
+        return silenced(self)
 
     def _on_benchmark(self, change) -> None:
         self._bench = benchmarks.load(change["new"])

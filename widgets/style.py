@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import ipywidgets as w
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks
 
 __all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "FigureWidget", "SyncedBox", "cell_strings",
-           "sync_figures"]
+           "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -74,6 +75,25 @@ class SyncedBox(w.VBox):
     def _repr_mimebundle_(self, **kwargs):
         sync_figures(self)
         return super()._repr_mimebundle_(**kwargs)
+
+
+@contextlib.contextmanager
+def silenced(view):
+    """Set ``view._busy`` while several controls change together (observers that check it skip).
+
+    >>> class V: _busy = False
+    >>> v = V()
+    >>> with silenced(v):
+    ...     v._busy
+    True
+    >>> v._busy
+    False
+    """
+    outer, view._busy = view._busy, True
+    try:
+        yield
+    finally:
+        view._busy = outer
 
 
 @functools.lru_cache(maxsize=None)
