@@ -230,3 +230,18 @@ def test_space_specific_errors():
         MultiTaskEvolution("darts", ["a", "b"])
     with pytest.raises(ParameterError, match="space 'nas101' has no preset"):
         make_strategy("ktnas", "nas101", ["a"])
+
+
+def test_ga_with_block_crossover_breeds_from_two_parents(ev):
+    """The DARTS preset's operators (crossover rate 1, binary tournament, population 20) on NB201."""
+    s = make_strategy("ktnas", "nb201", NB, crossover_rate=1.0, tournament_size=2, population_size=20,
+                      n_offspring=20)
+    res = run_search(s, ev, max_generations=4, seed=0)
+    assert res.generations == 4 and all(len(s.populations[t]) == 20 for t in NB)
+    s.ask(list(NB))  # the transfer phase
+    s.tell({t: ev.evaluate([a for a, _ in s._transfer_sources[t]], t) for t in NB})
+    children = s.ask(list(NB))
+    for t in NB:
+        assert len(children[t]) == 20
+        assert all(len(parents) in (1, 2) for parents in s._parents[t].values())
+        assert sum(len(parents) == 2 for parents in s._parents[t].values()) >= 15  # crossover of two winners
