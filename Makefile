@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.ktnas-installed
 
-.PHONY: app test install browser tables check-tables bench clean
+.PHONY: app test install browser datasets tables check-tables bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,18 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's Fashion-MNIST for the real-training tests (the files land in /usr/share/datasets).
+datasets:
+	@test -d /usr/share/datasets/fashion-mnist || { \
+	  echo "installing Debian's dataset-fashion-mnist for the training tests"; \
+	  apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
+
 app: install
 	@echo "ktnas app: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	KTNAS_RUNS_DIR="$(CURDIR)/runs" $(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=$(HOST) \
 	  --port=$(PORT) --Voila.port_retries=0 --show_tracebacks=False
 
-test: install browser
+test: install browser datasets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Rebuild the shipped tables from ../shared/data, or check they rebuild byte for byte.
