@@ -25,7 +25,7 @@ import importlib
 
 __version__ = "0.1.0"
 _SUBMODULES = {"benchmarks", "cli", "disorder", "embedding", "errors", "graphs", "networks", "predictors",
-               "projection", "search", "spaces", "svgplot", "transfer_rank", "zero_cost"}
+               "datasets", "projection", "search", "spaces", "svgplot", "transfer_rank", "zero_cost"}
 __all__ = ["__version__", *sorted(_SUBMODULES)]
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as w
-from plotly.subplots import make_subplots
 
 from ktnas_core import benchmarks
 from ktnas_core.cli_search import COLUMNS, report_rows
@@ -39,7 +38,8 @@ from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs, resume_run, start_run
 from ktnas_core.search.transfer import EMBEDDINGS
 
-from .style import BENCHMARK_CHOICES, COLORS, FigureWidget, FONT, SyncedBox
+from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots
+from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
@@ -99,7 +99,7 @@ class SearchDashboard(SyncedBox):
 
     def __init__(self, runs_dir="runs", **kwargs):
         self.runs_dir = Path(runs_dir)
-        self.handle, self.trace, self._bench, self._current = None, None, None, {}
+        self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
         self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)
         self.algorithm = _field(w.Dropdown, "ktnas", "Algorithm", options=STRATEGY_NAMES)
@@ -117,7 +117,7 @@ class SearchDashboard(SyncedBox):
         self.resume_choice = _field(w.Dropdown, None, "Resumable", "420px", options=[])
         self.status, self.progress_text, self.transfer_log, self.results = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="420px"))
-        self.figure = _figure()
+        self.figure = dashboard_figure()
         self.benchmark.observe(lambda _: self._safe(self._on_benchmark), names="value")
         self.algorithm.observe(lambda _: self._safe(self._on_algorithm), names="value")
         for button, action in ((self.start_button, self.start), (self.stop_button, self.stop),
@@ -205,8 +205,9 @@ class SearchDashboard(SyncedBox):
 
     def clear(self) -> None:
         """Remove the faint curves of earlier runs."""
-        current = {id(tr) for pair in self._current.values() for tr in pair}
-        self.figure.data = tuple(tr for tr in self.figure.data if id(tr) in current)
+        self._earlier = []
+        with self.figure.batch_update():
+            draw_earlier(self.figure, self._earlier)
 
     def refresh_runs(self) -> None:
         """Re-read the resumable (not finished) run directories under ``runs_dir``."""
@@ -263,7 +264,8 @@ class SearchDashboard(SyncedBox):
         self._pump_timer = None
         self._safe(self.pump)
         if self.handle is not None and not self._done_seen:
-            self._schedule(0.01 if self.handle.pending else PUMP_S)  # a backlog: pump again soon
+            soon = self.handle.pending or self.handle.state == "stopping"  # a backlog, or a stop to show
+            self._schedule(0.01 if soon else PUMP_S)
 
     def _schedule(self, delay: float = PUMP_S) -> None:
         if self._pump_timer is None:
@@ -298,25 +300,25 @@ class SearchDashboard(SyncedBox):
             raise ParameterError("a run is going; stop it first")
 
     def _begin(self, bench_name: str, tasks, label: str) -> None:
-        """Fade the shown run's curves and add fresh ones for a new run."""
+        """Move the shown run's curves to the faint "earlier runs" traces and reset the task slots.
+
+        The figure's traces are made once (:func:`_figure`) and only restyled: plotly's browser
+        view can merge messages that arrive together, which loses added traces, never values.
+        """
         fig, old = self.figure, self.trace
         if self._bench is not None and self._bench.name != bench_name:
-            fig.data, self._current = (), {}  # scores of other tasks: nothing to compare with
+            self._earlier = []  # scores of other tasks: nothing to compare with
+        elif old is not None:
+            for t, (ev_tr, h_tr) in self._current.items():
+                self._earlier.append((f"{old.label}: {t}", list(ev_tr.x or ()), list(h_tr.x or ()),
+                                      list(ev_tr.y or ())))
         self._bench = benchmarks.load(bench_name)
         optimum = TableEvaluator(self._bench).optimum_score  # oriented as the scores: higher is better
+        if len(tasks) > MAX_TASKS:
+            raise ParameterError(f"{len(tasks)} tasks are more than the dashboard draws ({MAX_TASKS})")
         with fig.batch_update():
-            for i, (ev_tr, h_tr) in enumerate(self._current.values()):
-                for tr in (ev_tr, h_tr):
-                    tr.update(opacity=0.35, line_width=1, name=old.label, legendgroup=old.label,
-                              showlegend=tr is ev_tr and i == 0)
-            self._current = {}
-            for i, t in enumerate(tasks):
-                color = TASK_COLORS[i % len(TASK_COLORS)]
-                for col in (1, 2):
-                    fig.add_scatter(mode="lines+markers", line_shape="hv", line=dict(color=color, width=2.5),
-                                    marker_size=4, name=t, legendgroup=t, showlegend=col == 1, row=1, col=col,
-                                    hovertemplate=f"{t} ({label})<br>%{{x:,.4g}}: regret %{{y:.4f}}<extra></extra>")
-                self._current[t] = (fig.data[-2], fig.data[-1])
+            draw_earlier(fig, self._earlier)
+            self._current = reset_slots(fig, tasks, label, TASK_COLORS)
             self._optimum = {t: optimum(t) for t in tasks}
             fig.layout.title.text = (f"Regret of the best so far: {html.escape(label)} on {self._bench.title} "
                                      "(0 = the task's best cell is found)")
@@ -387,17 +389,3 @@ class SearchDashboard(SyncedBox):
         except Exception as e:  # noqa: BLE001 - a callback must not raise into the kernel
             self._set_status(html.escape(str(e) if isinstance(e, KtnasError) else f"{type(e).__name__}: {e}"), True)
         return None
-
-
-def _figure() -> FigureWidget:
-    fig = FigureWidget(make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                                        subplot_titles=("against evaluations", "against simulated GPU-hours")))
-    fig.update_layout(template="plotly_white", font=FONT, height=430, width=1100, margin=dict(l=60, r=20, t=80, b=50),
-                      title=dict(text="Regret of the best so far: press <b>Start</b> to run a search",
-                                 font=dict(size=15), x=0.02, xanchor="left"),
-                      legend=dict(orientation="h", x=0, y=-0.18, xanchor="left"))
-    for col, title in ((1, "evaluations per task"), (2, "GPU-hours per task (simulated)")):
-        fig.update_xaxes(title_text=title, row=1, col=col)
-    fig.update_yaxes(title_text="regret: optimum − best so far", rangemode="tozero", row=1, col=1)
-
-    return fig

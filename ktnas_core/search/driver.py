@@ -214,6 +214,8 @@ class Search:
 
     def _generation(self) -> None:
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise _Stopped
             active = [t for t in self.tasks if not self._done(t)]
             asked = self.strategy.ask(active) if active else {}
             self._drain()

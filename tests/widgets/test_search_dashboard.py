@@ -226,16 +226,21 @@ def test_load_run_replays_a_saved_run_into_the_same_curves(finished, tmp_path):
 
 def test_earlier_runs_stay_faint_and_clear_removes_them(dash):
     run_to_end(dash, algorithm="rea", budget=15, seed=1)
+    first = {t: list(dash._current[t][0].y) for t in TASKS}
     run_to_end(dash, algorithm="random", budget=15, seed=2)
-    faint = [tr for tr in dash.figure.data if tr.opacity == 0.35]
-    assert len(faint) == 6 and {tr.name for tr in faint} == {"rea seed 1"}
-    assert sum(bool(tr.showlegend) for tr in faint) == 1
-    assert len(dash.figure.data) == 12
+    n_traces = len(dash.figure.data)
+    earlier, earlier_h = dash.figure.data[:2]
+    assert earlier.visible and earlier.showlegend and earlier.name == "earlier runs"
+    names = {x for x in earlier.text if x}
+    assert names == {f"rea seed 1: {t}" for t in TASKS}
+    curves = " ".join("" if v is None else f"{v}" for v in earlier.y).split("  ")
+    assert [c.split() for c in curves if c.strip()] == [[str(v) for v in first[t]] for t in TASKS]
     dash.clear_button.click()
-    assert len(dash.figure.data) == 6 and all(tr.opacity is None for tr in dash.figure.data)
+    assert not earlier.x and not earlier.visible and not earlier_h.x
     dash.benchmark.value = "tnb101_micro"
     run_to_end(dash, algorithm="rea", budget=10)
-    assert len(dash.figure.data) == 6  # another benchmark's scores are not overlaid
+    assert not dash.figure.data[0].x  # another benchmark's scores are not overlaid
+    assert len(dash.figure.data) == n_traces  # traces are made once and only restyled
 
 
 @pytest.mark.parametrize("change, message", [
@@ -258,7 +263,7 @@ def test_pump_and_buttons_are_harmless_without_a_run(dash):
     dash.clear_button.click()
     dash.resume_button.click()
     assert "no resumable run" in dash.status.value and dash.handle is None
-    assert dash.resume_choice.options == () and len(dash.figure.data) == 0
+    assert dash.resume_choice.options == () and not any(tr.x for tr in dash.figure.data)
 
 
 def test_figure_is_kept_and_synced_on_display(finished):
@@ -266,7 +271,7 @@ def test_figure_is_kept_and_synced_on_display(finished):
     fig = dash.figure
     dash._repr_mimebundle_()
     assert dash.figure is fig and dash.figure in dash.children
-    assert fig._widget_data[0]["y"][-1] == fig.data[0].y[-1]
+    assert fig._widget_data[2]["y"][-1] == fig.data[2].y[-1] == dash._current[TASKS[0]][0].y[-1]
 
 
 def test_pump_keeps_up_in_bounded_slices(tmp_path):
