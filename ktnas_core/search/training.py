@@ -203,8 +203,7 @@ class TrainingEvaluator:
                 "lr": self.lr, "C": self.C, "N": self.N, "amp": self.amp, "seed": self.seed}
 
     def config(self) -> dict:
-        """JSON-able description from which :func:`training_evaluator_from_config` rebuilds it
-        (``stop`` and ``on_epoch`` are not part of it)."""
+        """JSON-able description for :func:`training_evaluator_from_config` (without ``stop``, ``on_epoch``)."""
         cfg = self._training_config()
         del cfg["version"]
         return {"kind": "train", **cfg, "datasets": {t: dict(s) for t, s in self.datasets.items()},

@@ -42,7 +42,8 @@ class CountingStop:
 
 
 def test_trained_cell_beats_chance_and_empty_cell_does_not():
-    ev = TrainingEvaluator({"digits": {"name": "digits", "subset": 1000}}, epochs=6, C=8, N=1, device="cpu")
+    ev = TrainingEvaluator({"digits": {"name": "digits", "subset": 600}}, epochs=4, batch_size=32, C=8, N=1,
+                           device="cpu")
     good, empty = ev.evaluate([CONV, NONE], "digits")
     assert good.score >= 80 and ev.details(CONV, "digits")["test_accuracy"] >= 80  # chance is 10 %
     assert empty.score <= 25 and ev.details(NONE, "digits")["test_accuracy"] <= 25

@@ -1,0 +1,126 @@
+"""Measure how fast NB201 networks train: images per second, on the CPU and (when present) on CUDA.
+
+Two settings, each on real data:
+
+* ``nb201``: the NAS-Bench-201 network itself (C=16, N=5) on Fashion-MNIST 28x28
+  (Debian's ``dataset-fashion-mnist``; the setting is skipped with a note when the files
+  are missing);
+* ``small``: the CPU setting of :class:`~ktnas_core.search.training.TrainingEvaluator`
+  (C=8, N=1) on scikit-learn's 8x8 digits.
+
+Images/s counts training steps only (forward, backward, SGD step, as the evaluator
+runs them, with bfloat16/float16 autocast on CUDA), after warm-up steps.  For the small
+setting it also reports the wall seconds of one whole candidate of the evaluator's
+defaults (5 epochs on the digits train split, validation after each epoch, test at the end).
+
+Usage::
+
+    python benchmarks/bench_train.py [--steps 20] [--threads 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+SETTINGS = {"nb201": {"C": 16, "N": 5, "dataset": "fashion-mnist"},
+            "small": {"C": 8, "N": 1, "dataset": "digits"}}
+
+
+def images_per_second(setting: str, device: str, steps: int, batch_size: int, threads: int) -> dict:
+    import torch
+
+    from ktnas_core.datasets import load_dataset
+    from ktnas_core.networks.nb201 import build_nb201_network, count_parameters
+    from ktnas_core.torch_session import torch_session
+
+    spec = SETTINGS[setting]
+    ds = load_dataset(spec["dataset"], subset={"train": batch_size * 8, "valid": 1, "test": 1})
+    x = torch.as_tensor(ds.x_train).to(device)
+    y = torch.as_tensor(ds.y_train).to(device)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1).contiguous()
+    cuda = device != "cpu"
+    amp = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+    with torch_session(0, threads=threads, device=device) as torch:
+        model = build_nb201_network(CELL, C=spec["C"], N=spec["N"], num_classes=ds.num_classes).to(device)
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        scaler = torch.amp.GradScaler("cuda", enabled=amp is torch.float16)
+        model.train()
+
+        def step(i):
+            s = (i * batch_size) % (len(y) - batch_size + 1)
+            with torch.autocast("cuda", dtype=amp or torch.float16, enabled=amp is not None):
+                loss = torch.nn.functional.cross_entropy(model(x[s:s + batch_size]), y[s:s + batch_size])
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
+        for i in range(max(3, steps // 5)):
+            step(i)
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for i in range(steps):
+            step(i)
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+    return {"setting": setting, "device": device, "dataset": ds.name, "image_size": ds.image_size,
+            "C": spec["C"], "N": spec["N"], "params": count_parameters(model), "batch_size": batch_size,
+            "steps": steps, "amp": None if amp is None else str(amp).replace("torch.", ""),
+            "images_per_s": steps * batch_size / seconds}
+
+
+def candidate_seconds(device: str, threads: int) -> float:
+    from ktnas_core.search.training import TrainingEvaluator
+
+    ev = TrainingEvaluator({"digits": "digits"}, device=device, threads=threads)
+    ev.evaluate(["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "digits")  # warm-up
+    e, = ev.evaluate([CELL], "digits")
+    return e.cost_s
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=20, help="timed training steps per setting")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    out = {"torch": torch.__version__, "python": platform.python_version(), "threads": args.threads,
+           "gpu": torch.cuda.get_device_name(0) if "cuda" in devices else None, "results": [], "skipped": []}
+    for device in devices:
+        for setting in SETTINGS:
+            try:
+                r = images_per_second(setting, device, args.steps, args.batch_size, args.threads)
+            except Exception as exc:  # e.g. the Fashion-MNIST files are not installed
+                out["skipped"].append(f"{setting} on {device}: {type(exc).__name__}: {exc}")
+                continue
+            if setting == "small":
+                r["candidate_s"] = candidate_seconds(device, args.threads)
+            out["results"].append(r)
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"torch {out['torch']}, {args.threads} CPU thread(s), GPU: {out['gpu'] or 'none'}")
+    for r in out["results"]:
+        extra = f", one default candidate {r['candidate_s']:.2f} s" if "candidate_s" in r else ""
+        print(f"{r['setting']:>6} on {r['device']:<4} C={r['C']} N={r['N']} {r['dataset']} {r['image_size']}x"
+              f"{r['image_size']} ({r['params']} params, batch {r['batch_size']}, amp {r['amp']}): "
+              f"{r['images_per_s']:,.0f} images/s{extra}")
+    for s in out["skipped"]:
+        print("skipped:", s)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
