@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 
-from ..errors import DataIntegrityError, ParameterError
+from ..errors import DataIntegrityError, KtnasError, ParameterError
 from . import checkpoint as ck
 from .evaluators import Evaluation, evaluator_from_config
 from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
@@ -200,7 +200,12 @@ class Search:
         e = self.cache.get(key)
         new = e is None
         if new:
-            e, = self.evaluator.evaluate([arch], task)
+            try:
+                e, = self.evaluator.evaluate([arch], task)
+            except KtnasError as exc:
+                if type(exc).__name__ == "TrainingStopped":  # the stop flag, seen between two batches
+                    raise _Stopped from None
+                raise
             self.cache[key] = e
             self.n_evals[task] += 1
             self.cost_s[task] += e.cost_s

@@ -132,15 +132,20 @@ class TableEvaluator:
         return {"kind": "table", "benchmark": self.benchmark.name, "metric": self.metric}
 
 
-def evaluator_from_config(config: dict) -> TableEvaluator:
+def evaluator_from_config(config: dict) -> Any:
     """Rebuild an evaluator from its :meth:`TableEvaluator.config`.
 
     Raises
     ------
     ParameterError
-        For a kind other than ``"table"`` (pass such evaluators to ``resume`` yourself).
+        For a kind other than ``"table"`` or ``"train"`` (pass such evaluators to ``resume``
+        yourself; a rebuilt training evaluator has no stop flag or epoch callback).
     """
+    if isinstance(config, dict) and config.get("kind") == "train":
+        from .training import training_evaluator_from_config
+
+        return training_evaluator_from_config(config)
     if not isinstance(config, dict) or config.get("kind") != "table":
-        raise ParameterError(f"evaluator config {config!r} cannot be rebuilt; only kind 'table' can, "
+        raise ParameterError(f"evaluator config {config!r} cannot be rebuilt; kinds 'table' and 'train' can, "
                              "pass evaluator= to resume for other kinds")
     return TableEvaluator(config["benchmark"], config.get("metric"))

@@ -72,6 +72,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "predictor": {"transfer": "none", "warmup": "random", "screen": "predictor"},
 }
 
+#: tasks with a shipped zero-cost proxy (the warm-up falls back to random for others)
+ZERO_COST_TASKS = {"nb201": ("cifar10", "cifar100", "ImageNet16-120")}
+
 #: every strategy name :func:`make_strategy` knows, in display order
 STRATEGY_NAMES = (*VARIANTS, "rea", "random")
 
@@ -105,7 +108,8 @@ def make_strategy(name: str, space: str, tasks: Sequence[str], **overrides: Any)
         return Independent({t: RegularizedEvolution(space, **overrides) for t in tasks})
     if name == "random":
         return Independent({t: RandomSearch(space, **overrides) for t in tasks})
-    params = {**BASE[space], **VARIANTS[name], "name": name, **overrides}
-    if space != "nb201" and params.get("warmup") == "zero_cost":
-        params["warmup"] = "random"
+    params = {**BASE[space], **VARIANTS[name], "name": name}
+    if params.get("warmup") == "zero_cost" and not set(tasks) <= set(ZERO_COST_TASKS.get(space, ())):
+        params["warmup"] = "random"  # no shipped proxy for these tasks (e.g. trained on other data)
+    params.update(overrides)
     return MultiTaskEvolution(space, list(tasks), **params)

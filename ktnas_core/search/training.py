@@ -292,11 +292,11 @@ class TrainingEvaluator:
             from ..datasets import load_dataset
 
             spec = dict(self.datasets[task])
-            ds = load_dataset(spec.pop("name"), **spec)
+            ds = load_dataset(name := spec.pop("name"), **spec)
             if ds.channels not in (1, 3):
                 raise ParameterError(f"dataset {ds.name!r} has {ds.channels} channels; allowed: 1 or 3")
             if len(ds.y_train) < 2 or len(ds.y_valid) < 1:
-                raise ParameterError(f"dataset {self.datasets[task]!r} of task {task!r} has {len(ds.y_train)} training and "
+                raise ParameterError(f"dataset {name!r} of task {task!r} has {len(ds.y_train)} training and "
                                      f"{len(ds.y_valid)} validation images; allowed: at least 2 and 1")
             self._data[task] = tuple(torch.as_tensor(a).to(self.device) for a in (
                 ds.x_train, ds.y_train, ds.x_valid, ds.y_valid, ds.x_test, ds.y_test)) + (int(ds.num_classes),)

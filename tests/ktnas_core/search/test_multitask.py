@@ -245,3 +245,10 @@ def test_ga_with_block_crossover_breeds_from_two_parents(ev):
         assert len(children[t]) == 20
         assert all(len(parents) in (1, 2) for parents in s._parents[t].values())
         assert sum(len(parents) == 2 for parents in s._parents[t].values()) >= 15  # crossover of two winners
+
+
+def test_zero_cost_warmup_needs_the_tables_tasks():
+    assert make_strategy("ktnas", "nb201", NB).warmup == "zero_cost"
+    assert make_strategy("ktnas", "nb201", ["digits-a", "digits-b"]).warmup == "random"  # no shipped proxy
+    with pytest.raises(Exception, match="no shipped|not in nb201"):
+        make_strategy("ktnas", "nb201", ["digits-a"], warmup="zero_cost")

@@ -133,6 +133,8 @@ def test_config_round_trip_and_parameter_errors(tmp_path):
             small(**kwargs)
     with pytest.raises(ParameterError, match="datasets"):
         TrainingEvaluator({"a": {"nme": "digits"}})
+    with pytest.raises(ParameterError, match="0 validation images"):
+        TrainingEvaluator({"d": {"name": "digits", "valid_fraction": 0}}, device="cpu").evaluate([POOL], "d")
     with pytest.raises(UnknownTaskError, match="choose one of \\['digits'\\]"):
         ev.evaluate([POOL], "fashion")
     with pytest.raises(InvalidArchitectureError):
@@ -176,9 +178,8 @@ def test_search_then_stop_mid_training_and_resume_without_retraining(tmp_path):
             stop.set()
 
     ev = _two_tasks(cache_dir=tmp_path / "cache", stop=stop, on_epoch=on_epoch)
-    with pytest.raises(TrainingStopped):
-        _search(ev, tmp_path / "run", stop=stop)
-    assert ev.n_trained == 9
+    stopped = _search(ev, tmp_path / "run", stop=stop)  # the stop seen between two batches ends the run cleanly
+    assert stopped.reason == "stopped" and ev.n_trained == 9
     stop.clear()
     again = resume(tmp_path / "run", evaluator=ev, stop=stop)
     assert ev.n_trained == 18 and ev.n_cached == 3  # generation 1 is redone, its first 3 from the cache
