@@ -58,11 +58,45 @@ def _note(text: str) -> w.HTML:
 class App(SyncedBox):
     """The app's top-level box (brings its figures up to date when it is displayed).
 
+    The second and third tabs are built the first time they are selected (or one of their
+    views is asked for), so the page first sends and draws one tab, not three.
+
     Attributes
     ----------
     disorder, embedding_map, cell_view, dashboard, search_map
         The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
     """
+
+    def _setup(self, benchmark: str, runs_dir: str) -> None:
+        self._benchmark, self._runs_dir = benchmark, runs_dir
+        self.disorder = DisorderView(benchmark)
+        self._panes = [w.VBox(), w.VBox()]
+        self.tabs = w.Tab(children=[self.disorder, *self._panes], titles=TAB_TITLES, layout=w.Layout(width="auto"))
+        self.tabs.observe(lambda change: self._build(change["new"]), names="selected_index")
+        self.children = [_header(), self.tabs]
+
+    def _build(self, index) -> None:
+        if index == 1 and not self._panes[0].children:
+            self._embedding_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
+            self._cell_view = CellView(self._benchmark)
+            link_map_to_cell(self._embedding_map, self._cell_view)
+            views = w.HBox([self._embedding_map, self._cell_view], layout=w.Layout(flex_flow="row wrap",
+                                                                                   grid_gap="16px"))
+            self._panes[0].children = [_note(EXPLORE_NOTE), views]
+        elif index == 2 and not self._panes[1].children:
+            self._dashboard = SearchDashboard(self._runs_dir)
+            self._search_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
+            link_search_to_map(self._dashboard, self._search_map)
+            self._panes[1].children = [_note(SEARCH_NOTE), self._dashboard, self._search_map]
+
+    def _view(self, name: str, tab: int):
+        self._build(tab)
+        return getattr(self, name)
+
+    embedding_map = property(lambda self: self._view("_embedding_map", 1))
+    cell_view = property(lambda self: self._view("_cell_view", 1))
+    dashboard = property(lambda self: self._view("_dashboard", 2))
+    search_map = property(lambda self: self._view("_search_map", 2))
 
 
 def link_map_to_cell(embedding_map: EmbeddingMap, cell_view: CellView) -> None:
@@ -107,16 +141,6 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
     >>> app.children[1].titles
     ('Ranking disorder', 'Cells & embeddings', 'Search')
     """
-    runs_dir = runs_dir or os.environ.get("KTNAS_RUNS_DIR") or "runs"
     app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
-    app.disorder = DisorderView(benchmark)
-    app.embedding_map, app.cell_view = EmbeddingMap(benchmark, method=MAP_METHOD), CellView(benchmark)
-    link_map_to_cell(app.embedding_map, app.cell_view)
-    explore = w.VBox([_note(EXPLORE_NOTE), w.HBox([app.embedding_map, app.cell_view],
-                                                  layout=w.Layout(flex_flow="row wrap", grid_gap="16px"))])
-    app.dashboard, app.search_map = SearchDashboard(runs_dir), EmbeddingMap(benchmark, method=MAP_METHOD)
-    link_search_to_map(app.dashboard, app.search_map)
-    search = w.VBox([_note(SEARCH_NOTE), app.dashboard, app.search_map])
-    tabs = w.Tab(children=[app.disorder, explore, search], titles=TAB_TITLES, layout=w.Layout(width="auto"))
-    app.children = [_header(), tabs]
+    app._setup(benchmark, runs_dir or os.environ.get("KTNAS_RUNS_DIR") or "runs")
     return app

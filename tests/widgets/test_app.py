@@ -53,3 +53,17 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
     union = set().union(*(cells for _, cells in last.values()))
     xy = app.search_map.coordinates
     assert sorted(zip(highlight.x, highlight.y)) == sorted((float(xy[i, 0]), float(xy[i, 1])) for i in union)
+
+
+def test_tabs_are_built_when_first_selected(tmp_path):
+    app = build_app(runs_dir=str(tmp_path))
+    explore, search = app.tabs.children[1:]
+    assert not explore.children and not search.children  # the page first sends one tab
+    app.tabs.selected_index = 1
+    assert explore.children and not search.children
+    maps = [c for c in explore.children[1].children if isinstance(c, EmbeddingMap)]
+    assert maps == [app.embedding_map]
+    app.tabs.selected_index = 2
+    assert app.dashboard in search.children and app.search_map in search.children
+    app.tabs.selected_index = 1
+    assert maps[0] is app.embedding_map  # built once
