@@ -26,7 +26,7 @@ __all__ = ["bump_figure", "draw_bump", "BUMP_MAX"]
 
 #: at most this many of the source's best cells are drawn (more would be a blur)
 BUMP_MAX = 30
-SIZE = (320, 600)
+SIZE = (300, 580)
 
 
 def bump_figure() -> FigureWidget:
@@ -38,8 +38,8 @@ def bump_figure() -> FigureWidget:
                          marker=dict(size=6, color="#9aa3b2"))]
     return FigureWidget(data=traces, layout=go.Layout(
         width=SIZE[0], height=SIZE[1], template="plotly_white", font=FONT,
-        title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=30, t=80, b=80),
-        xaxis=dict(tickvals=[0, 1], ticktext=["", ""], range=[-0.15, 1.15], showgrid=False, zeroline=False),
+        title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=55, t=80, b=80),
+        xaxis=dict(tickvals=[0, 1], ticktext=["", ""], range=[-0.2, 1.2], showgrid=False, zeroline=False),
         yaxis=dict(type="log", autorange="reversed", title=dict(text="rank (1 = best, log scale)"),
                    tickformat=","),
         legend=dict(orientation="h", x=0, y=-0.1, xanchor="left", yanchor="top")))

@@ -29,7 +29,7 @@ from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, Fig
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
 SPLITS = (("validation", "valid"), ("test", "test"))
-SCATTER_SIZE, HEATMAP_SIZE = (530, 600), (430, 600)
+SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (400, 580)
 
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
