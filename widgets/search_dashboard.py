@@ -1,11 +1,9 @@
 """The search dashboard: configure a multi-task search, run it live, compare runs.
 
 The search runs in a worker thread (:func:`ktnas_core.search.runner.start_run`); the
-dashboard's :meth:`~SearchDashboard.pump` drains the run's events on the kernel's event
-loop every 0.25 s, folds them with the pure reducer :func:`ktnas_core.search.runner.fold`
-into a :class:`~ktnas_core.search.runner.RunTrace`, and draws that into the figure, the
-progress bar and the transfer log, so the UI never waits for the search.  In a script or
-a test, call ``pump()`` yourself.
+dashboard's :meth:`~SearchDashboard.pump` drains its events on the kernel's event loop every
+0.25 s, folds them (:func:`ktnas_core.search.runner.fold`) into a ``RunTrace`` and draws the
+figure, progress bar and transfer log; the UI never waits.  In a script, call ``pump()``.
 
 >>> import tempfile
 >>> dash = SearchDashboard(tempfile.mkdtemp())
@@ -24,6 +22,7 @@ import html
 import io
 import itertools
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,7 +42,7 @@ from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
-PUMP_S, LOG_ROWS, MAX_PER_PUMP = 0.25, 12, 5_000  # a full pump takes about 0.1 s
+PUMP_S, LOG_ROWS, MAX_PER_PUMP, POPULATION_S = 0.25, 12, 5_000, 1.0  # a full pump takes about 0.1 s
 TASK_COLORS = (COLORS["cells"], COLORS["topk"], COLORS["accent"], "#8e6bbf", "#c9a227", "#d45087", "#3b8ea5")
 #: tasks ticked by default per benchmark: the paper's three
 DEFAULT_TASKS = {e.benchmark: e.tasks for e in EXPERIMENTS.values()}
@@ -100,6 +99,7 @@ class SearchDashboard(SyncedBox):
     def __init__(self, runs_dir="runs", **kwargs):
         self.runs_dir = Path(runs_dir)
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
+        self._pending_population, self._population_at = {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
         self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)
         self.algorithm = _field(w.Dropdown, "ktnas", "Algorithm", options=STRATEGY_NAMES)
@@ -285,6 +285,7 @@ class SearchDashboard(SyncedBox):
 
     def _finish(self) -> None:
         h = self.handle
+        self._send_population()
         self.start_button.disabled, self.stop_button.disabled = False, True
         self.refresh_runs()
         if h.state == "failed":
@@ -334,8 +335,15 @@ class SearchDashboard(SyncedBox):
                 ev_tr.update(x=xs, y=regret), h_tr.update(x=hs, y=regret)
         self._draw_progress()
         self.transfer_log.value = self._log_html()
-        latest = dict(trace.populations)  # one call per task per pump: its latest generation
+        self._pending_population.update(trace.populations)  # per task: its latest generation
         trace.populations = []
+        if self.handle is None or not self.handle.running or time.monotonic() - self._population_at >= POPULATION_S:
+            self._send_population()
+
+    def _send_population(self) -> None:
+        """Population callbacks, once per task (at most every POPULATION_S: each redraws a big map)."""
+        latest, self._pending_population = self._pending_population, {}
+        self._population_at = time.monotonic()
         for task, cells in latest.items():
             idx = [self._bench.index(c) for c in cells]
             for cb in list(self._population_cbs):
