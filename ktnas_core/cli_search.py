@@ -45,7 +45,7 @@ def add_search_commands(sub: Any) -> None:
     from .search.presets import STRATEGY_NAMES
 
     run = sub.add_parser("run", help="run a search on several tasks into a new run directory")
-    run.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    run.add_argument("--benchmark", choices=BENCHMARKS, help="the table to look cells up in (--evaluator table)")
     run.add_argument("--tasks", required=True, help="comma-separated task names, e.g. cifar10,cifar100")
     run.add_argument("--strategy", required=True, metavar="NAME",
                      help=f"one of {', '.join(STRATEGY_NAMES)} (see ktnas_core.search.presets)")
@@ -58,6 +58,9 @@ def add_search_commands(sub: Any) -> None:
     run.add_argument("--population", type=int, metavar="P", help="population size (default: the paper's Table I)")
     run.add_argument("--tournament", type=int, metavar="T", help="tournament size (default: the paper's Table I)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
+    from .cli_train import add_training_arguments
+
+    add_training_arguments(run)
     run.set_defaults(func=cmd_run)
 
     res = sub.add_parser("resume", help="continue a stopped run")
@@ -79,13 +82,14 @@ def _check_positive(flag: str, value: int | None) -> None:
 
 
 def _parse_tasks(text: str, bench: Any) -> list[str]:
+    """Comma-separated task names, each once; checked against ``bench`` unless it is None."""
     tasks = [t.strip() for t in text.split(",")]
     if not tasks or any(not t for t in tasks):
-        raise ParameterError(f"--tasks {text!r} has an empty name; give comma-separated tasks from "
-                             f"{list(bench.tasks)}")
+        raise ParameterError(f"--tasks {text!r} has an empty name; give comma-separated task names"
+                             + (f" from {list(bench.tasks)}" if bench is not None else ""))
     if len(set(tasks)) != len(tasks):
         raise ParameterError(f"--tasks {text!r} names a task twice; give each task once")
-    for t in tasks:
+    for t in tasks if bench is not None else ():
         bench.check_task(t)
     return tasks
 
@@ -188,7 +192,13 @@ def cmd_run(args: Any) -> dict | int:
     from .search import Search, TableEvaluator
     from .search.presets import STRATEGY_NAMES, make_strategy
 
-    bench = load(args.benchmark)
+    train = args.evaluator == "train"
+    if not train and args.benchmark is None:
+        raise ParameterError("--benchmark is required with --evaluator table; choose nb201 or tnb101_micro")
+    if train and args.benchmark is not None:
+        raise ParameterError("--benchmark applies to --evaluator table; with --evaluator train the tasks are "
+                             "data sets")
+    bench = None if train else load(args.benchmark)
     tasks = _parse_tasks(args.tasks, bench)
     if args.strategy not in STRATEGY_NAMES:
         raise ParameterError(f"strategy {args.strategy!r} is not known; choose one of {list(STRATEGY_NAMES)}")
@@ -211,13 +221,19 @@ def cmd_run(args: Any) -> dict | int:
     out = Path(args.out)
     _check_out(out)
 
-    evaluator = TableEvaluator(bench)
+    if train:
+        from .cli_train import TRAIN_SPACE, EpochLine, training_evaluator
+
+        on_epoch = EpochLine() if not args.json and sys.stderr.isatty() else None
+        evaluator, space = training_evaluator(args, tasks, out.resolve(), on_epoch=on_epoch), TRAIN_SPACE
+    else:
+        evaluator, space = TableEvaluator(bench), bench.space.name
     kw = {}
     if args.population is not None:
         kw["population_size"] = args.population
     if args.tournament is not None:
         kw["tournament_size"] = args.tournament
-    strategies = make_strategy(args.strategy, bench.space.name, tasks, **kw)
+    strategies = make_strategy(args.strategy, space, tasks, **kw)
 
     # every check (e.g. tournament > population) runs before anything is written
     search = Search(strategies, evaluator, budget=budget, max_generations=args.max_generations,
@@ -229,6 +245,8 @@ def cmd_run(args: Any) -> dict | int:
 
     def start(callbacks, stop):
         search.callbacks, search.stop = list(callbacks), stop
+        if train:
+            evaluator.stop = stop  # Ctrl-C also interrupts a candidate between two batches
         return search.run()
 
     return _drive(out, args.json, start)
@@ -268,10 +286,12 @@ def report_rows(dirs: list) -> list[dict]:
         path = _check_run_dir(str(d))
         config = ck.read_json(path / ck.CONFIG, ("strategy", "tasks", "evaluator", "seed"))
         ev = config["evaluator"]
-        if not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark"):
-            raise ParameterError(f"{str(path)!r} was not run on a table benchmark; report needs one")
-        bench = load(ev["benchmark"])
-        metric = ev.get("metric")
+        train = isinstance(ev, dict) and ev.get("kind") == "train"
+        if not train and (not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark")):
+            raise ParameterError(f"{str(path)!r} was not run on a table benchmark nor with training; "
+                                 "report needs one of them")
+        bench = None if train else load(ev["benchmark"])
+        metric = None if train else ev.get("metric")
         tasks = list(config["tasks"])
         label = config["strategy"].get("label", config["strategy"].get("class"))
         label = _CLI_NAME.get(label, label)
@@ -289,6 +309,11 @@ def report_rows(dirs: list) -> list[dict]:
                     if best[e.task] is None or e.score > best[e.task][1]:
                         best[e.task] = (e.arch, e.score)
         status = _status(last)
+        if train:
+            from .cli_train import training_rows
+
+            rows += training_rows(path, config, tasks, best, n_evals, cost, status, label)
+            continue
         for t in tasks:
             row = {"run": str(path), "benchmark": bench.name, "task": t, "strategy": label,
                    "seed": config["seed"], "status": status, "best_cell": None, "valid": None, "test": None,
