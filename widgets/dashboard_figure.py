@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from .style import FONT, FigureWidget
 
-__all__ = ["MAX_TASKS", "dashboard_figure", "draw_earlier", "reset_slots"]
+__all__ = ["MAX_TASKS", "dashboard_figure", "draw_earlier", "reset_slots", "set_axes"]
 
 MAX_TASKS = 7  # trace slots: every task of TransNAS-Bench-101 micro
 
@@ -36,8 +36,23 @@ def dashboard_figure() -> FigureWidget:
     for col, title in ((1, "evaluations per task"), (2, "GPU-hours per task (simulated)")):
         fig.update_xaxes(title_text=title, row=1, col=col)
     fig.update_yaxes(title_text="regret: optimum − best so far", rangemode="tozero", row=1, col=1)
-
     return fig
+
+
+def set_axes(fig: FigureWidget, training: bool) -> None:
+    """Label the axes for a table run (simulated GPU-hours, regret against the table's optimum) or
+    a training run (measured GPU-hours, validation error: 100% minus the best accuracy).
+
+    >>> fig = dashboard_figure()
+    >>> set_axes(fig, True)
+    >>> fig.layout.annotations[1].text, fig.layout.xaxis2.title.text
+    ('against measured GPU-hours', 'GPU-hours per task (measured)')
+    """
+    kind = "measured" if training else "simulated"
+    fig.layout.annotations[1].text = f"against {kind} GPU-hours"
+    fig.layout.xaxis2.title.text = f"GPU-hours per task ({kind})"
+    fig.layout.yaxis.title.text = ("validation error, %: 100 − best accuracy so far" if training
+                                   else "regret: optimum − best so far")
 
 
 def reset_slots(fig: FigureWidget, tasks, label: str, colors) -> dict:

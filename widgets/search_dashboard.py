@@ -16,12 +16,8 @@ figure, progress bar and transfer log; the UI never waits.  In a script, call ``
 from __future__ import annotations
 
 import asyncio
-import base64
-import csv
 import html
-import io
 import itertools
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +33,9 @@ from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs, resume_run, start_run
 from ktnas_core.search.transfer import EMBEDDINGS
 
-from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots
+from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
+from .dashboard_training import TrainingPanel, field as _field, is_training, read_config, results_html, run_label
+from .dashboard_training import transfer_log_html
 from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
@@ -49,34 +47,11 @@ DEFAULT_TASKS = {e.benchmark: e.tasks for e in EXPERIMENTS.values()}
 #: strategies that transfer (n_transfer applies) and those ranking transfers (top, window, embedding)
 TRANSFERRING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") in ("rank", "random", "best"))
 RANKING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") == "rank")
-_LABEL = {"RegularizedEvolution": "rea", "RandomSearch": "random"}  # per-task class -> strategy name
-
-
-def _label(config: dict) -> str:
-    return f"{_LABEL.get(config['strategy']['label'], config['strategy']['label'])} seed {config['seed']}"
-
-
-def _field(cls, value, description: str, width: str = "240px", **kw):
-    return cls(value=value, description=description, style={"description_width": "110px"},
-               layout=w.Layout(width=width), **kw)
-
-
-def _table(keys, rows, opacity=None, mono=False) -> str:
-    font = "font-family:monospace;font-size:11px;" if mono else ""
-    head = "".join(f"<th style='padding:2px 6px'>{html.escape(k)}</th>" for k in keys)
-    body = "".join(f"<tr style='opacity:{1 if opacity is None else opacity[i]}'>" + "".join(
-        f"<td style='padding:2px 6px;{font}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for i, row in enumerate(rows))
-    return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
-
-
-def _link(name: str, mime: str, data: bytes) -> str:
-    return (f"<a download='{html.escape(name)}' href='data:{mime};base64,{base64.b64encode(data).decode()}' "
-            f"style='margin-right:14px'>{html.escape(name)}</a>")
 
 
 class SearchDashboard(SyncedBox):
-    """Configure, run, stop, resume and compare searches on a tabular benchmark.
+    """Configure, run, stop, resume and compare searches on a tabular benchmark, or (``evaluation``
+    "train") searches that train every candidate on data sets, with per-epoch progress.
 
     Parameters
     ----------
@@ -86,9 +61,8 @@ class SearchDashboard(SyncedBox):
     Attributes
     ----------
     figure : plotly.graph_objects.FigureWidget
-        Regret of the best cell so far per task (task optimum minus best score; 0 = found)
-        against evaluations (left) and simulated GPU-hours (right); the current run bold,
-        earlier ones faint.
+        Regret of the best cell so far per task (optimum minus best score; trained: 100% minus
+        it) against evaluations and simulated (trained: measured) GPU-hours; earlier runs faint.
     handle : RunHandle or None
         The run shown now (None before the first start or resume).
     trace : RunTrace or None
@@ -99,8 +73,12 @@ class SearchDashboard(SyncedBox):
     def __init__(self, runs_dir="runs", **kwargs):
         self.runs_dir = Path(runs_dir)
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
+        self._train = self._kind = False
         self._pending_population, self._population_at = {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
+        self.evaluation = _field(w.Dropdown, "table", "Evaluation", options=[
+            ("table look-up", "table"), ("train every candidate", "train")])
+        self.training = TrainingPanel()  # data sets, epochs, C, N, subsets, device and epoch lines
         self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)
         self.algorithm = _field(w.Dropdown, "ktnas", "Algorithm", options=STRATEGY_NAMES)
         self.task_boxes = w.HBox(layout=w.Layout(flex_flow="row wrap"))
@@ -120,27 +98,48 @@ class SearchDashboard(SyncedBox):
         self.figure = dashboard_figure()
         self.benchmark.observe(lambda _: self._safe(self._on_benchmark), names="value")
         self.algorithm.observe(lambda _: self._safe(self._on_algorithm), names="value")
+        self.evaluation.observe(lambda _: self._safe(self._on_evaluation), names="value")
         for button, action in ((self.start_button, self.start), (self.stop_button, self.stop),
                                (self.resume_button, self.resume), (self.clear_button, self.clear)):
             button.on_click(lambda _, action=action: self._safe(action))
         row = dict(flex_flow="row wrap", grid_gap="6px 18px", align_items="center")
         self.knobs = w.HBox([self.n_transfer, self.top, self.window, self.embedding], layout=w.Layout(**row))
         self.evolution_knobs = w.HBox([self.population, self.tournament], layout=w.Layout(**row))
-        controls = [[self.benchmark, self.algorithm, self.seed],
-                    [w.Label("Tasks", layout=w.Layout(width="110px")), self.task_boxes],
+        self.table_tasks = w.HBox([w.Label("Tasks", layout=w.Layout(width="110px")), self.task_boxes],
+                                  layout=w.Layout(**row))
+        controls = [[self.evaluation, self.benchmark, self.algorithm, self.seed], [self.table_tasks, self.training.box],
                     [self.budget, self.evolution_knobs, self.stop_on_optimum], [self.knobs],
                     [self.start_button, self.stop_button, self.resume_choice, self.resume_button, self.clear_button],
-                    [self.status], [self.progress_bar, self.progress_text]]
+                    [self.status], [self.progress_bar, self.progress_text], [self.training.epoch_text]]
         panels = w.HBox([self.transfer_log, self.results], layout=w.Layout(flex_flow="row wrap", grid_gap="24px"))
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
         super().__init__([w.HBox(c, layout=w.Layout(**row)) for c in controls] + [self.figure, panels], **kwargs)
         self._on_benchmark()
+        self._on_evaluation()
         self.refresh_runs()
 
     @property
+    def training_mode(self) -> bool:
+        """Whether Start trains every candidate (else it looks scores up in the benchmark's table)."""
+        return self.evaluation.value == "train"
+
+    @property
     def tasks(self) -> list[str]:
-        """The ticked tasks, in the benchmark's order."""
-        return [c.description for c in self.task_boxes.children if c.value]
+        """The ticked tasks: the benchmark's (in its order), or in training mode the data sets."""
+        return self.training.tasks if self.training_mode else [c.description for c in self.task_boxes.children
+                                                               if c.value]
+
+    def _on_evaluation(self) -> None:
+        train = self.training_mode
+        if train:
+            self.benchmark.value = "nb201"  # the space training builds networks of
+            self.training.show_device()
+        if self.budget.value == (100 if train else 10):  # each default suits its mode: seconds on a CPU
+            self.budget.value = 10 if train else 100
+        self.benchmark.disabled = train
+        self.table_tasks.layout.display, self.training.box.layout.display = ("none", "flex") if train else ("flex",
+                                                                                                            "none")
+        self.stop_on_optimum.layout.display = "none" if train else None
 
     def _on_benchmark(self) -> None:
         tasks = benchmarks.load(self.benchmark.value).tasks
@@ -167,7 +166,7 @@ class SearchDashboard(SyncedBox):
         return kw
 
     def _new_dir(self) -> Path:
-        stem = f"{self.algorithm.value}-{self.benchmark.value}-s{self.seed.value}"
+        stem = f"{self.algorithm.value}-{'train' if self.training_mode else self.benchmark.value}-s{self.seed.value}"
         return next(p for i in itertools.count(1) if not (p := self.runs_dir / f"{stem}-{i}").exists())
 
     def start(self):
@@ -176,11 +175,16 @@ class SearchDashboard(SyncedBox):
 
     def _start(self):
         self._check_idle()
+        train = self.training_mode
         if not self.tasks:
-            raise ParameterError(f"no task is ticked; tick some of {list(benchmarks.load(self.benchmark.value).tasks)}")
+            names = [c.description for c in (self.training if train else self).task_boxes.children]
+            raise ParameterError(f"no {'data set' if train else 'task'} is ticked; tick some of {names}")
         strategy = make_strategy(self.algorithm.value, self.benchmark.value, self.tasks, **self._overrides())
-        handle = start_run(strategy, TableEvaluator(self.benchmark.value), budget=self.budget.value,
-                           seed=self.seed.value, stop_on_optimum=self.stop_on_optimum.value, run_dir=self._new_dir())
+        run_dir = self._new_dir()
+        evaluator = self.training.make_evaluator(run_dir, self.seed.value) if train else TableEvaluator(
+            self.benchmark.value)
+        handle = start_run(strategy, evaluator, budget=self.budget.value, seed=self.seed.value,
+                           stop_on_optimum=self.stop_on_optimum.value and not train, run_dir=run_dir)
         self._follow(handle, f"{self.algorithm.value} seed {self.seed.value}")
         return handle
 
@@ -193,14 +197,16 @@ class SearchDashboard(SyncedBox):
         path = run_dir if run_dir is not None else self.resume_choice.value
         if not path:
             raise ParameterError(f"no resumable run under {str(self.runs_dir)!r}; start one first")
-        handle = resume_run(path)
-        self._follow(handle, _label(handle.config))
+        config = read_config(path)
+        handle = resume_run(path, self.training.rebuild(config) if is_training(config) else None)
+        self._follow(handle, run_label(handle.config))
         return handle
 
     def stop(self) -> None:
         """Ask the current run to stop (it ends at its next evaluation)."""
         if self.handle is not None and self.handle.running:
             self.handle.stop()
+            self.training.stop()  # cancels the candidate in training at its next batch
             self._set_status("stopping…")
 
     def clear(self) -> None:
@@ -235,10 +241,13 @@ class SearchDashboard(SyncedBox):
         """
         self._check_idle()
         path = Path(run_dir)
-        rows = report_rows([path])  # checks the folder first
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        config = read_config(path)
+        train = is_training(config)
+        rows = None if train else report_rows([path])  # checks the folder first
+        if train:
+            self.training.rebuild(config)
         self.handle, self._done_seen = None, True
-        self._begin(config["evaluator"]["benchmark"], config["tasks"], _label(config))
+        self._begin(config["evaluator"], config["tasks"], run_label(config))
         for event in read_events(path / "events.jsonl"):
             fold(self.trace, event)
         self._draw()
@@ -250,6 +259,7 @@ class SearchDashboard(SyncedBox):
         if h is None:
             return 0
         ended = not h.running
+        self.training.drain()
         events = h.drain(MAX_PER_PUMP)
         for event in events:
             fold(self.trace, event)
@@ -277,7 +287,7 @@ class SearchDashboard(SyncedBox):
 
     def _follow(self, handle, label: str) -> None:
         self.handle, self._done_seen, self._done0 = handle, False, handle.progress.done
-        self._begin(handle.config["evaluator"]["benchmark"], handle.tasks, label)
+        self._begin(handle.config["evaluator"], handle.tasks, label)
         self.start_button.disabled, self.stop_button.disabled, self.results.value = True, False, ""
         self._set_status(f"running <code>{html.escape(str(handle.run_dir))}</code>")
         self.refresh_runs()
@@ -294,35 +304,40 @@ class SearchDashboard(SyncedBox):
         else:
             self._set_status(f"stopped after {h.progress.done:,} evaluations; resume it from the list"
                              if h.state == "stopped" else f"finished ({h.result.reason}) in {h.elapsed:.1f} s")
-        self._show_results(h.run_dir, report_rows([h.run_dir]))
+        self._show_results(h.run_dir)
 
     def _check_idle(self) -> None:
         if self.handle is not None and self.handle.running:
             raise ParameterError("a run is going; stop it first")
 
-    def _begin(self, bench_name: str, tasks, label: str) -> None:
+    def _begin(self, evaluator: dict, tasks, label: str) -> None:
         """Move the shown run's curves to the faint "earlier runs" traces and reset the task slots.
 
         The figure's traces are made once (:func:`_figure`) and only restyled: plotly's browser
         view can merge messages that arrive together, which loses added traces, never values.
         """
-        fig, old = self.figure, self.trace
-        if self._bench is not None and self._bench.name != bench_name:
+        fig, old, self._train = self.figure, self.trace, evaluator.get("kind") == "train"
+        bench_name = "nb201" if self._train else evaluator["benchmark"]
+        if self._bench is not None and (self._bench.name, self._kind) != (bench_name, self._train):
             self._earlier = []  # scores of other tasks: nothing to compare with
         elif old is not None:
             for t, (ev_tr, h_tr) in self._current.items():
                 self._earlier.append((f"{old.label}: {t}", list(ev_tr.x or ()), list(h_tr.x or ()),
                                       list(ev_tr.y or ())))
-        self._bench = benchmarks.load(bench_name)
-        optimum = TableEvaluator(self._bench).optimum_score  # oriented as the scores: higher is better
+        self._bench, self._kind = benchmarks.load(bench_name), self._train
+        # oriented as the scores: higher is better; trained tasks have no known optimum: 100% accuracy
+        optimum = (lambda t: 100.0) if self._train else TableEvaluator(self._bench).optimum_score
         if len(tasks) > MAX_TASKS:
             raise ParameterError(f"{len(tasks)} tasks are more than the dashboard draws ({MAX_TASKS})")
         with fig.batch_update():
             draw_earlier(fig, self._earlier)
             self._current = reset_slots(fig, tasks, label, TASK_COLORS)
             self._optimum = {t: optimum(t) for t in tasks}
-            fig.layout.title.text = (f"Regret of the best so far: {html.escape(label)} on {self._bench.title} "
-                                     "(0 = the task's best cell is found)")
+            set_axes(fig, self._train)
+            fig.layout.title.text = (
+                f"Validation error of the best so far (100% − accuracy; no known optimum): {html.escape(label)}, "
+                "trained" if self._train else f"Regret of the best so far: {html.escape(label)} on "
+                f"{self._bench.title} (0 = the task's best cell is found)")
         self.trace = RunTrace(tuple(tasks), label, keep_rejected=LOG_ROWS)
         self.transfer_log.value = ""
 
@@ -334,7 +349,7 @@ class SearchDashboard(SyncedBox):
                 regret = [max(self._optimum[t] - y, 0.0) for y in ys]
                 ev_tr.update(x=xs, y=regret), h_tr.update(x=hs, y=regret)
         self._draw_progress()
-        self.transfer_log.value = self._log_html()
+        self.transfer_log.value = transfer_log_html(self.trace, LOG_ROWS)
         self._pending_population.update(trace.populations)  # per task: its latest generation
         trace.populations = []
         if self.handle is None or not self.handle.running or time.monotonic() - self._population_at >= POPULATION_S:
@@ -362,29 +377,15 @@ class SearchDashboard(SyncedBox):
             text += f" · {h.elapsed:.1f} s{left} · {h.state}"
         self.progress_text.value = f"<span style='color:{COLORS['muted']};margin-left:10px'>{text}</span>"
 
-    def _log_html(self) -> str:
-        trace = self.trace
-        rows = sorted([*list(trace.transfers.values())[-LOG_ROWS:], *trace.rejected], key=lambda r: r["seq"])
-        fmt = {"score": lambda v: "…" if v is None else f"{v:.3f}", "label": lambda v: "" if v is None else f"{v:+d}",
-               "accepted": lambda v: "yes" if v else "no"}
-        keys = ("generation", "cell", "source", "target", "phi", "accepted", "score", "label")
-        table = _table(keys, [[fmt.get(k, str)(r[k]) for k in keys] for r in rows[-LOG_ROWS:]],
-                       [1 if r["accepted"] else 0.55 for r in rows[-LOG_ROWS:]], mono=True)
-        return (f"<div style='font-size:13px'><b>Latest transfers</b> ({len(trace.transfers):,} accepted)"
-                f"{table}</div>" if rows else "")
-
-    def _show_results(self, run_dir: Path, rows: list[dict]) -> None:
+    def _show_results(self, run_dir: Path, rows: list[dict] | None = None) -> None:
+        if self._train:  # per task: best cell by validation accuracy, its test accuracy and size
+            self.results.value = self.training.results_html(run_dir, self.trace.tasks)
+            return
+        rows = report_rows([run_dir]) if rows is None else rows
         keys = ("task", "best_cell", "valid", "test", "rank", "regret", "evals", "gpu_hours")
         show = {"rank": lambda v: f"{v:,} / {len(self._bench):,}", "gpu_hours": lambda v: f"{v:.2f}",
                 **{k: (lambda v: f"{v:.4f}") for k in ("valid", "test", "regret")}}
-        table = _table(keys, [["-" if r[k] is None else show.get(k, str)(r[k]) for k in keys] for r in rows])
-        writer = csv.DictWriter(buf := io.StringIO(), fieldnames=COLUMNS)
-        writer.writeheader(), writer.writerows({k: "" if r[k] is None else r[k] for k in COLUMNS} for r in rows)
-        links = (_link(f"{run_dir.name}.csv", "text/csv", buf.getvalue().encode()) +
-                 _link(f"{run_dir.name}.json", "application/json", json.dumps(rows, indent=1).encode()) +
-                 _link(f"{run_dir.name}-events.jsonl", "application/x-ndjson", (run_dir / "events.jsonl").read_bytes()))
-        self.results.value = (f"<div style='font-size:13px'><b>Results</b> ({html.escape(rows[0]['status'])})"
-                              f"{table}<div style='margin-top:6px'>export: {links}</div></div>")
+        self.results.value = results_html(run_dir, rows, keys, show, COLUMNS)
 
     def _set_status(self, text: str, error: bool = False) -> None:
         color = COLORS["topk"] if error else COLORS["ink"]

@@ -305,3 +305,96 @@ def test_the_event_loop_pumps_by_itself_and_stays_responsive(tmp_path):
     assert handle.state == "finished" and dash.progress_bar.value == 12_000
     assert "finished (budget)" in dash.status.value and dash.results.value
     assert lag < 1.0, f"the event loop stalled for {lag:.2f} s"
+
+
+
+# -- real-training mode (CPU, a few seconds) ---------------------------------------------------------------------
+def training_mode(dash, tasks=("digits",), budget=3, epochs=2, algorithm="ktnas"):
+    """Switch to training with tiny subsets; returns the list of every value the epoch line takes."""
+    dash.evaluation.value, seen, t = "train", [], dash.training
+    for box in t.task_boxes.children:
+        box.value = box.description in tasks
+    configure(dash, algorithm=algorithm, budget=budget)
+    t.epochs.value, t.C.value = epochs, 4
+    for split, n in (("train", 200), ("valid", 100), ("test", 100)):
+        t.subset_boxes[split].value = n
+    t.epoch_text.observe(lambda change: seen.append(re.sub("<[^>]+>", "", change["new"])), names="value")
+    return seen
+
+
+def pump_until_done(dash, handle, timeout=120):
+    t0 = time.monotonic()
+    while handle.running and time.monotonic() - t0 < timeout:
+        dash.pump(), time.sleep(0.02)
+    assert not handle.running
+    pump_all(dash), dash.pump()
+
+def test_training_controls_show_only_in_training_mode(dash):
+    t = dash.training
+    assert dash.evaluation.value == "table" and not dash.training_mode and dash.benchmark.disabled is False
+    assert (t.box.layout.display, dash.table_tasks.layout.display, dash.stop_on_optimum.layout.display) == (
+        "none", "flex", None)
+    dash.benchmark.value, dash.evaluation.value = "tnb101_micro", "train"
+    assert (t.box.layout.display, dash.table_tasks.layout.display, dash.stop_on_optimum.layout.display) == (
+        "flex", "none", "none")
+    assert dash.benchmark.value == "nb201" and dash.benchmark.disabled and dash.tasks == ["digits", "fashion-mnist"]
+    assert (t.epochs.value, t.C.value, t.N.value, t.subset()) == (3, 8, 1, dict(train=1000, valid=300, test=300))
+    assert ("no GPU" in (v := t.device_line.value) and "answers in seconds" in v) or "training on " in v
+    training_mode(dash, tasks=())
+    assert dash.start() is None and "no data set is ticked" in dash.status.value
+    dash.evaluation.value = "table"
+    assert (t.box.layout.display, dash.table_tasks.layout.display) == ("none", "flex") and dash.tasks == list(TASKS)
+
+
+def test_training_run_draws_validation_error_epochs_and_results(dash):
+    seen = training_mode(dash)
+    handle = dash.start()
+    assert handle and handle.config["evaluator"]["cache_dir"] == str(handle.run_dir / "trained"), dash.status.value
+    ev = dash.training.evaluator
+    assert (ev.device_note or "") in dash.training.device_line.value
+    assert ev.device != "cpu" or "slow" in dash.training.device_line.value
+    pump_until_done(dash, handle)
+    assert handle.state == "finished" and "finished (budget)" in dash.status.value
+    res = handle.result.tasks["digits"]
+    x, y = curve(dash, "digits")  # 100% minus the best validation accuracy so far
+    assert np.all(np.diff(y) <= 0) and y[-1] == pytest.approx(100 - res.best_score) and x[-1] == 3
+    h, yh = curve(dash, "digits", col=1)  # against measured hours
+    assert h[-1] == pytest.approx(res.cost_s / 3600) and list(yh) == list(y)
+    assert "100% − accuracy" in dash.figure.layout.title.text
+    assert dash.figure.layout.xaxis2.title.text == "GPU-hours per task (measured)"
+    assert all(v.startswith("training cell |") for v in seen if v)  # the epochs reported in the worker
+    assert any("on digits: epoch 1/2, loss" in v for v in seen) and any("epoch 2/2" in v and "%" in v for v in seen)
+    files, stem = links(dash.results.value), handle.run_dir.name
+    assert stem.startswith("ktnas-train-s0") and set(files) == {f"{stem}.csv", f"{stem}.json", f"{stem}-events.jsonl"}
+    r, = json.loads(files[f"{stem}.json"])
+    detail = ev.details(res.best_arch, "digits")
+    assert (r["task"], r["status"], r["best_cell"], r["evals"]) == ("digits", "budget", res.best_arch, 3)
+    assert r["valid_accuracy"] == pytest.approx(res.best_score) and r["seconds"] == pytest.approx(res.cost_s, abs=1e-3)
+    assert r["test_accuracy"] == pytest.approx(detail["test_accuracy"]) and r["params"] == detail["params"] > 0
+    assert int(next(csv.DictReader(io.StringIO(files[f"{stem}.csv"].decode())))["params"]) == r["params"]
+    dash.evaluation.value = "table"  # the same dashboard still runs table searches as before
+    table = run_to_end(dash, algorithm="rea", budget=20)
+    assert table.state == "finished" and table.config["evaluator"]["kind"] == "table"
+    assert dash.figure.layout.xaxis2.title.text == "GPU-hours per task (simulated)"
+    assert dash.figure.layout.title.text.startswith("Regret of the best so far: rea seed 0")
+    assert "/ 15,625" in dash.results.value and dash._earlier == []  # other scores: not compared
+    dash.load_run(handle.run_dir)  # a saved training run loads with its training results
+    assert links(dash.results.value)[f"{stem}.json"] == files[f"{stem}.json"]
+
+
+def test_training_run_stops_and_resumes_with_its_epoch_progress(dash):
+    seen = training_mode(dash, budget=4, epochs=2, algorithm="rea")
+    handle, t0 = dash.start(), time.monotonic()
+    while not seen and time.monotonic() - t0 < 60:  # stop during training: the candidate is cancelled
+        dash.pump(), time.sleep(0.01)
+    dash.stop()
+    pump_until_done(dash, handle)
+    assert handle.state == "stopped" and handle.progress.done < 4 and "stopped after" in dash.status.value
+    seen.clear()
+    again = dash.resume()
+    assert again is not None and again.run_dir == handle.run_dir, dash.status.value
+    pump_until_done(dash, again)
+    assert again.state == "finished" and again.result.tasks["digits"].n_evals == 4 and any(
+        "epoch 2/2" in v for v in seen)  # the rebuilt evaluator reports its epochs too
+    r, = json.loads(links(dash.results.value)[f"{again.run_dir.name}.json"])
+    assert r["evals"] == 4 and r["test_accuracy"] is not None
