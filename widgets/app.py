@@ -15,7 +15,7 @@ from .cell_view import CellView
 from .disorder_view import DisorderView
 from .embedding_map import EmbeddingMap
 from .search_dashboard import SearchDashboard
-from .style import COLORS, SyncedBox
+from .style import COLORS, SyncedBox, sync_figures
 
 __all__ = ["App", "build_app", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
 
@@ -82,11 +82,13 @@ class App(SyncedBox):
             link_map_to_cell(self._embedding_map, self._cell_view)
             views = w.HBox([self._embedding_map, self._cell_view], layout=w.Layout(flex_flow="row wrap",
                                                                                    grid_gap="16px"))
+            sync_figures(views)  # it joins a displayed app: bring its figures' synced state up to date
             self._panes[0].children = [_note(EXPLORE_NOTE), views]
         elif index == 2 and not self._panes[1].children:
             self._dashboard = SearchDashboard(self._runs_dir)
             self._search_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
             link_search_to_map(self._dashboard, self._search_map)
+            sync_figures(self._dashboard), sync_figures(self._search_map)
             self._panes[1].children = [_note(SEARCH_NOTE), self._dashboard, self._search_map]
 
     def _view(self, name: str, tab: int):

@@ -53,6 +53,12 @@ class FigureWidget(go.FigureWidget):
             return
         super().__setattr__(name, value)
 
+    def forget_messages(self) -> None:
+        """Drop the kept messages, so a view created from now on starts from the synced state
+        alone (call after that state is refreshed, see :func:`sync_figures`)."""
+        for name in [n for n in self.trait_names() if n.startswith("_py2js_")]:
+            super().__setattr__(name, None)
+
 
 def sync_figures(root: w.Widget) -> None:
     """Copy the current state of every FigureWidget under ``root`` into its synced traits.
@@ -61,10 +67,13 @@ def sync_figures(root: w.Widget) -> None:
     connects afterwards (Voilà fetches widget state only after the notebook ran) would miss
     them and draw the figure as it was when created.  Plotly does this copy itself only when
     the FigureWidget is displayed on its own, not inside a box, so containers call this from
-    their own ``_repr_mimebundle_`` (:class:`SyncedBox` does).
+    their own ``_repr_mimebundle_`` (:class:`SyncedBox` does), and code that adds a box to a
+    displayed one calls it on the box first.
     """
     if isinstance(root, go.FigureWidget):
         root._repr_mimebundle_()  # plotly's own refresh of _widget_data / _widget_layout
+        if isinstance(root, FigureWidget):
+            root.forget_messages()  # a new view must not replay an old edit on top of that state
     for child in getattr(root, "children", ()):
         sync_figures(child)
 
