@@ -43,7 +43,7 @@ from ..errors import ParameterError
 from ..spaces import get_space
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
-from .strategies import check_int, make_rng
+from .strategies import check_choice, check_int, check_rate, make_rng
 from .transfer import EMBEDDINGS, TRANSFERS, Candidate, Features, choose
 
 __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]
@@ -53,21 +53,6 @@ WARMUPS = ("random", "zero_cost")
 SCREENS = (None, "predictor")
 SCREEN_TRAIN = 256  # the predictor learns from the task's latest evaluations (a GP fit is cubic in them)
 RETRIES, MAX_TRIES = 10, 100  # redraws per extra mutation; redraws per child before a repeat is accepted
-
-
-def _rate(name: str, value: Any, low_open: bool = False) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (0 < value <= 1 if low_open
-                                                                              else 0 <= value <= 1)
-    if not ok:
-        raise ParameterError(f"{name}={value!r} is out of range; allowed: a number in "
-                             f"{'(0, 1]' if low_open else '[0, 1]'}")
-    return float(value)
-
-
-def _choice(name: str, value: Any, allowed: Sequence) -> Any:
-    if value not in allowed:
-        raise ParameterError(f"{name}={value!r} is not known; choose one of {list(allowed)}")
-    return value
 
 
 class MultiTaskEvolution(MultiTaskStrategy):
@@ -144,14 +129,14 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self.n_offspring = self.population_size if n_offspring is None else check_int(
             "n_offspring", n_offspring, 1, 10000)
         self._n_offspring_param = n_offspring
-        self.mutation_rate, self.crossover_rate = _rate("mutation_rate", mutation_rate), _rate(
+        self.mutation_rate, self.crossover_rate = check_rate("mutation_rate", mutation_rate), check_rate(
             "crossover_rate", crossover_rate)
         if self.mutation_rate == 0 and self.crossover_rate == 0:
             raise ParameterError("mutation_rate=0 and crossover_rate=0 would only clone parents; raise one")
-        self.selection = _choice("selection", selection, SELECTIONS)
-        self.transfer = _choice("transfer", transfer, TRANSFERS)
+        self.selection = check_choice("selection", selection, SELECTIONS)
+        self.transfer = check_choice("transfer", transfer, TRANSFERS)
         self.n_transfer = check_int("n_transfer", n_transfer, 1, 10000)
-        self.top = _rate("top", top, low_open=True)
+        self.top = check_rate("top", top, low_open=True)
         self.window = check_int("window", window, 1)
         if not isinstance(skip_nonpositive, bool):
             raise ParameterError(f"skip_nonpositive={skip_nonpositive!r} must be True or False")
@@ -159,17 +144,17 @@ class MultiTaskEvolution(MultiTaskStrategy):
         if not isinstance(fresh_transfers, bool):
             raise ParameterError(f"fresh_transfers={fresh_transfers!r} must be True or False")
         self.fresh_transfers = fresh_transfers
-        self.embedding = _choice("embedding", embedding, list(EMBEDDINGS))
-        self.rmp = _rate("rmp", rmp)
-        self.warmup = _choice("warmup", warmup, WARMUPS)
+        self.embedding = check_choice("embedding", embedding, list(EMBEDDINGS))
+        self.rmp = check_rate("rmp", rmp)
+        self.warmup = check_choice("warmup", warmup, WARMUPS)
         self.warmup_pool = check_int("warmup_pool", warmup_pool, self.population_size)
-        self.screen = _choice("screen", screen, SCREENS)
+        self.screen = check_choice("screen", screen, SCREENS)
         self.screen_pool = check_int("screen_pool", screen_pool, 1, 10000)
         self.screen_min = check_int("screen_min", screen_min, 2)
         from ..predictors import PREDICTORS
 
-        self.predictor = _choice("predictor", predictor, list(PREDICTORS))
-        self.predictor_embedding = _choice("predictor_embedding", predictor_embedding, list(EMBEDDINGS))
+        self.predictor = check_choice("predictor", predictor, list(PREDICTORS))
+        self.predictor_embedding = check_choice("predictor_embedding", predictor_embedding, list(EMBEDDINGS))
         self._proxy: dict[str, np.ndarray] = {}
         if self.warmup == "zero_cost":
             self._load_proxies()

@@ -30,7 +30,8 @@ from ..errors import ParameterError
 from ..spaces import get_space
 from .evaluators import Evaluation
 
-__all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "STRATEGIES", "make_rng", "check_int"]
+__all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "STRATEGIES", "make_rng", "check_int", "check_rate",
+           "check_choice"]
 
 
 def make_rng(random_state: Any) -> np.random.Generator:
@@ -52,6 +53,23 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
         allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
         raise ParameterError(f"{name}={value!r} is out of range; allowed: {allowed}")
     return int(value)
+
+
+def check_rate(name: str, value: Any, low_open: bool = False) -> float:
+    """Return ``value`` as a float if it is in [0, 1] (or (0, 1]), else raise :class:`ParameterError`."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (0 < value <= 1 if low_open
+                                                                              else 0 <= value <= 1)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} is out of range; allowed: a number in "
+                             f"{'(0, 1]' if low_open else '[0, 1]'}")
+    return float(value)
+
+
+def check_choice(name: str, value: Any, allowed: Sequence) -> Any:
+    """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
+    if value not in allowed:
+        raise ParameterError(f"{name}={value!r} is not known; choose one of {list(allowed)}")
+    return value
 
 
 class Strategy:
