@@ -57,6 +57,8 @@ def add_search_commands(sub: Any) -> None:
     run.add_argument("--stop-on-optimum", action="store_true", help="end a task once its optimum is found")
     run.add_argument("--population", type=int, metavar="P", help="population size (default: the paper's Table I)")
     run.add_argument("--tournament", type=int, metavar="T", help="tournament size (default: the paper's Table I)")
+    run.add_argument("--sources", metavar="A,B", help="tasks that may send cells to others (default: all)")
+    run.add_argument("--targets", metavar="A,B", help="tasks that receive transferred cells (default: all)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     from .cli_train import add_training_arguments
 
@@ -233,6 +235,11 @@ def cmd_run(args: Any) -> dict | int:
         kw["population_size"] = args.population
     if args.tournament is not None:
         kw["tournament_size"] = args.tournament
+    for flag, value in (("sources", args.sources), ("targets", args.targets)):
+        if value is not None:
+            if args.strategy in ("rea", "random"):
+                raise ParameterError(f"--{flag} applies to the multi-task strategies, not {args.strategy!r}")
+            kw[flag] = [t.strip() for t in value.split(",")]
     strategies = make_strategy(args.strategy, space, tasks, **kw)
 
     # every check (e.g. tournament > population) runs before anything is written

@@ -44,7 +44,7 @@ from ..spaces import get_space
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
 from .strategies import check_choice, check_int, check_rate, make_rng
-from .transfer import EMBEDDINGS, TRANSFERS, Candidate, Features, choose
+from .transfer import EMBEDDINGS, TRANSFERS, Features, candidates_for, choose
 
 __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]
 
@@ -95,16 +95,15 @@ class MultiTaskEvolution(MultiTaskStrategy):
     warmup : {"random", "zero_cost"}, default "random"
     warmup_pool : int, default 1000
         Random cells ranked by the zero-cost proxy for ``warmup="zero_cost"``.
-    screen : {None, "predictor"}, default None
-        Screen children with a predictor fitted on the task's evaluations so far.
-    screen_pool : int, default 10
-        Candidate children generated per child kept when screening.
-    screen_min : int, default 10
-        Evaluations a task needs before its predictor screens.
-    predictor : str, default "gp"
-        Family for :func:`~ktnas_core.predictors.make_predictor`.
-    predictor_embedding : str, default "node2vec"
-        Vectors the predictor learns from.
+    screen, screen_pool, screen_min : {None, "predictor"}, int, int; defaults None, 10, 10
+        Screen children with a predictor fitted on the task's evaluations (once it has
+        ``screen_min``), keeping one of every ``screen_pool`` candidates.
+    predictor, predictor_embedding : str, str; defaults "gp", "node2vec"
+        Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from.
+    fresh_transfers : bool, default True
+        Offer a target only cells it has not evaluated.
+    sources, targets : list of str or None, default None (every task)
+        Tasks whose populations may send cells, and tasks that receive them.
     random_state : None, int or SeedSequence
         Seeds the strategy; a run's root seed replaces it (:meth:`reseed`).
     """
@@ -115,7 +114,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                  n_transfer: int = 4, top: float = 0.2, window: int = 5, skip_nonpositive: bool = False,
                  embedding: str = "node2vec", rmp: float = 0.0, warmup: str = "random", warmup_pool: int = 1000,
                  screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, predictor: str = "gp",
-                 predictor_embedding: str = "node2vec", fresh_transfers: bool = True, random_state: Any = None):
+                 predictor_embedding: str = "node2vec", fresh_transfers: bool = True, sources: Sequence | None = None,
+                 targets: Sequence | None = None, random_state: Any = None):
         self.space = get_space(space)
         if isinstance(tasks, str) or not isinstance(tasks, Sequence) or not tasks:
             raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
@@ -138,12 +138,11 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self.n_transfer = check_int("n_transfer", n_transfer, 1, 10000)
         self.top = check_rate("top", top, low_open=True)
         self.window = check_int("window", window, 1)
-        if not isinstance(skip_nonpositive, bool):
-            raise ParameterError(f"skip_nonpositive={skip_nonpositive!r} must be True or False")
-        self.skip_nonpositive = skip_nonpositive
-        if not isinstance(fresh_transfers, bool):
-            raise ParameterError(f"fresh_transfers={fresh_transfers!r} must be True or False")
-        self.fresh_transfers = fresh_transfers
+        for flag, value in (("skip_nonpositive", skip_nonpositive), ("fresh_transfers", fresh_transfers)):
+            if not isinstance(value, bool):
+                raise ParameterError(f"{flag}={value!r} must be True or False")
+        self.skip_nonpositive, self.fresh_transfers = skip_nonpositive, fresh_transfers
+        self.sources, self.targets = (self._roles(n, v) for n, v in (("sources", sources), ("targets", targets)))
         self.embedding = check_choice("embedding", embedding, list(EMBEDDINGS))
         self.rmp = check_rate("rmp", rmp)
         self.warmup = check_choice("warmup", warmup, WARMUPS)
@@ -177,6 +176,13 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self._events: list = []
         self.generation_complete = True
 
+    def _roles(self, name: str, tasks: Sequence | None) -> tuple:
+        if tasks is None:
+            return self.tasks
+        if isinstance(tasks, str) or any(t not in self.tasks for t in tasks):
+            raise ParameterError(f"{name}={tasks!r} must be a list of the run's tasks {list(self.tasks)}")
+        return tuple(t for t in self.tasks if t in tasks)
+
     # -- protocol ----------------------------------------------------------------------
     @property
     def label(self) -> str:
@@ -194,7 +200,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 "skip_nonpositive": self.skip_nonpositive, "embedding": self.embedding, "rmp": self.rmp,
                 "warmup": self.warmup, "warmup_pool": self.warmup_pool, "screen": self.screen,
                 "screen_pool": self.screen_pool, "screen_min": self.screen_min, "predictor": self.predictor,
-                "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers}
+                "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers,
+                "sources": list(self.sources), "targets": list(self.targets)}
 
     def drain_events(self) -> list:
         events, self._events = self._events, []
@@ -262,16 +269,11 @@ class MultiTaskEvolution(MultiTaskStrategy):
         return self._features[name]
 
     def _choose_transfers(self, target: str) -> list:
-        candidates, seen = [], {m[0] for m in self.populations[target]}
-        if self.fresh_transfers:
-            seen |= set(self.archive[target])
-        for source in self.tasks:
-            if source == target:
-                continue
-            for pos, (arch, _, _) in enumerate(self.populations[source]):
-                if arch not in seen:
-                    seen.add(arch)
-                    candidates.append(Candidate(arch, source, pos))
+        if target not in self.targets:
+            self._transfer_sources[target] = []
+            return []
+        known = {m[0] for m in self.populations[target]} | (set(self.archive[target]) if self.fresh_transfers else set())
+        candidates = candidates_for(target, {t: self.populations[t] for t in self.sources}, known)
         picks, phi, fills = choose(self.transfer, candidates, self.n_transfer, self.rng,
                                    memory=self.memories[target], generation=self.generation,
                                    features=self._feature(self.embedding) if self.transfer == "rank" else None,

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "choose"]
+__all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "candidates_for", "choose"]
 
 #: transfer policies
 TRANSFERS = ("rank", "random", "best", "none")
@@ -49,6 +49,26 @@ class Candidate:
     arch: str
     source: str
     position: int
+
+
+def candidates_for(target: str, populations: dict, known: set) -> list[Candidate]:
+    """The transfer candidates for ``target``: every cell of the other tasks' ``populations``
+    (task -> members ``[arch, score, ...]``, best first) not in ``known``, each once, the
+    first source in order keeping it.
+
+    >>> pops = {"a": [["x", 1.0], ["y", 0.5]], "b": [["y", 2.0], ["z", 1.0]], "t": [["w", 3.0]]}
+    >>> [(c.arch, c.source, c.position) for c in candidates_for("t", pops, {"x"})]
+    [('y', 'a', 1), ('z', 'b', 1)]
+    """
+    out, seen = [], set(known)
+    for source, members in populations.items():
+        if source == target:
+            continue
+        for pos, member in enumerate(members):
+            if member[0] not in seen:
+                seen.add(member[0])
+                out.append(Candidate(member[0], source, pos))
+    return out
 
 
 class Features:

@@ -256,3 +256,16 @@ def test_population_applies_to_multi_task_strategies(tmp_path, capsys):
                  "--population", "6", "--tournament", "2", "--max-generations", "2", "--out", str(out), "--json"]) == 0
     params = json.loads((out / "config.json").read_text())["strategy"]["params"]
     assert (params["population_size"], params["tournament_size"]) == (6, 2)
+
+
+def test_sources_and_targets_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "st"
+    assert main(["run", "--benchmark", "nb201", "--tasks", "cifar10,cifar100,ImageNet16-120", "--strategy", "ktnas",
+                 "--sources", "cifar10", "--targets", "ImageNet16-120", "--max-generations", "4", "--out", str(out),
+                 "--json"]) == 0
+    transfers = [e for e in read_events(out / "events.jsonl") if type(e).__name__ == "Transferred"]
+    assert transfers and {(e.source, e.target) for e in transfers} == {("cifar10", "ImageNet16-120")}
+    capsys.readouterr()
+    assert main(["run", "--benchmark", "nb201", "--tasks", "cifar10", "--strategy", "rea", "--sources", "cifar10",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "--sources applies to the multi-task strategies, not 'rea'" in capsys.readouterr().err

@@ -252,3 +252,14 @@ def test_zero_cost_warmup_needs_the_tables_tasks():
     assert make_strategy("ktnas", "nb201", ["digits-a", "digits-b"]).warmup == "random"  # no shipped proxy
     with pytest.raises(Exception, match="no shipped|not in nb201"):
         make_strategy("ktnas", "nb201", ["digits-a"], warmup="zero_cost")
+
+
+def test_sources_and_targets_limit_who_sends_and_who_receives(ev):
+    s = make_strategy("ktnas", "nb201", NB, sources=["cifar10"], targets=["ImageNet16-120", "cifar100"])
+    _, seen = events_of(s, ev, max_generations=8, seed=3)
+    transfers = [e for e in seen if isinstance(e, Transferred)]
+    assert transfers and {e.source for e in transfers} == {"cifar10"}
+    assert {e.target for e in transfers} == {"ImageNet16-120", "cifar100"}
+    assert s.get_params()["sources"] == ["cifar10"] and s.get_params()["targets"] == ["cifar100", "ImageNet16-120"]
+    with pytest.raises(ParameterError, match=r"targets=\['svhn'\] must be a list of the run's tasks"):
+        make_strategy("ktnas", "nb201", NB, targets=["svhn"])
