@@ -36,6 +36,9 @@ def dashboard_figure() -> FigureWidget:
     for col, title in ((1, "evaluations per task"), (2, "GPU-hours per task (simulated)")):
         fig.update_xaxes(title_text=title, row=1, col=col)
     fig.update_yaxes(title_text="regret: optimum − best so far", rangemode="tozero", row=1, col=1)
+    for col in (1, 2):  # regret 0: the task's optimum (training: 100% accuracy); made once, never edited
+        fig.add_hline(y=0, line=dict(color="#1f2a44", dash="dash", width=1.2), row=1, col=col,
+                      annotation_text="optimum" if col == 1 else "", annotation_position="top left")
     return fig
 
 

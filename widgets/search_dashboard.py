@@ -34,6 +34,7 @@ from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs
 from ktnas_core.search.transfer import EMBEDDINGS
 
 from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
+from .dashboard_roles import TaskRoles
 from .dashboard_training import TrainingPanel, field as _field, is_training, read_config, results_html, run_label
 from .dashboard_training import transfer_log_html
 from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
@@ -63,18 +64,15 @@ class SearchDashboard(SyncedBox):
     figure : plotly.graph_objects.FigureWidget
         Regret of the best cell so far per task (optimum minus best score; trained: 100% minus
         it) against evaluations and simulated (trained: measured) GPU-hours; earlier runs faint.
-    handle : RunHandle or None
-        The run shown now (None before the first start or resume).
-    trace : RunTrace or None
-        What has been folded of it so far.
+    handle, trace : RunHandle and RunTrace, or None
+        The run shown now (None before the first start or resume) and what is folded of it.
     status, progress_bar, progress_text, transfer_log, results : ipywidgets widgets
     """
 
     def __init__(self, runs_dir="runs", **kwargs):
         self.runs_dir = Path(runs_dir)
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
-        self._train = self._kind = False
-        self._pending_population, self._population_at = {}, 0.0
+        self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
         self.evaluation = _field(w.Dropdown, "table", "Evaluation", options=[
             ("table look-up", "table"), ("train every candidate", "train")])
@@ -88,6 +86,7 @@ class SearchDashboard(SyncedBox):
         self.n_transfer, self.top = _field(w.IntText, 4, "Transfers n"), _field(w.FloatText, 0.2, "Top r")
         self.window = _field(w.IntText, 5, "Window m")
         self.embedding = _field(w.Dropdown, "node2vec", "Embedding", options=list(EMBEDDINGS))
+        self.roles = TaskRoles()  # which tasks send and which receive transferred cells
         self.start_button, self.stop_button, self.resume_button, self.clear_button = (w.Button(
             description=d, icon=i) for d, i in (("Start", "play"), ("Stop", "stop"), ("Resume", "repeat"),
                                                 ("clear earlier runs", "eraser")))
@@ -103,7 +102,8 @@ class SearchDashboard(SyncedBox):
                                (self.resume_button, self.resume), (self.clear_button, self.clear)):
             button.on_click(lambda _, action=action: self._safe(action))
         row = dict(flex_flow="row wrap", grid_gap="6px 18px", align_items="center")
-        self.knobs = w.HBox([self.n_transfer, self.top, self.window, self.embedding], layout=w.Layout(**row))
+        knobs = [self.n_transfer, self.top, self.window, self.embedding, self.roles]
+        self.knobs = w.HBox(knobs, layout=w.Layout(**row))
         self.evolution_knobs = w.HBox([self.population, self.tournament], layout=w.Layout(**row))
         self.table_tasks = w.HBox([w.Label("Tasks", layout=w.Layout(width="110px")), self.task_boxes],
                                   layout=w.Layout(**row))
@@ -160,7 +160,7 @@ class SearchDashboard(SyncedBox):
         kw = {} if name == "random" else {"population_size": self.population.value,
                                           "tournament_size": self.tournament.value}
         if name in TRANSFERRING:
-            kw["n_transfer"] = self.n_transfer.value
+            kw.update(n_transfer=self.n_transfer.value, **self.roles.overrides())
         if name in RANKING:
             kw.update(top=self.top.value, window=self.window.value, embedding=self.embedding.value)
         return kw
