@@ -58,3 +58,14 @@ def test_bench_search_small(repo_root):
     full = data["full"]
     assert len(full["warm_s"]) == 2 and max(full["warm_s"]) < 30 and max(full["cold_s"]) < 60
     assert all(1 <= g <= 100 for g in full["generations"])
+
+
+def test_bench_train_search_small(repo_root):
+    """A search that trains its candidates on real data finds better cells than a random one."""
+    data = json.loads(run(repo_root, "benchmarks/bench_train_search.py", "--seeds", "2", "--budget", "4",
+                          "--epochs", "1", "--subset", "300", "--json"))
+    assert data["seeds"] == 2 and len(data["runs"]) == 2
+    for task, s in data["summary"].items():
+        assert 0 <= s["wins"] + s["ties"] <= 2 and 0 <= s["random_test_mean"] <= 100
+    digits = data["summary"]["digits"]
+    assert digits["found_test_mean"] > digits["random_test_mean"]
