@@ -78,7 +78,8 @@ def add_search_commands(sub: Any) -> None:
 
 
 # -- validation ------------------------------------------------------------------------
-def _check_positive(flag: str, value: int | None) -> None:
+def check_positive(flag: str, value: int | None) -> None:
+    """Raise :class:`ParameterError` naming ``flag`` unless ``value`` is None or >= 1."""
     if value is not None and value < 1:
         raise ParameterError(f"{flag} {value} is out of range; allowed: an integer >= 1")
 
@@ -206,7 +207,7 @@ def cmd_run(args: Any) -> dict | int:
         raise ParameterError(f"strategy {args.strategy!r} is not known; choose one of {list(STRATEGY_NAMES)}")
     for flag, value in (("--budget", args.budget), ("--max-generations", args.max_generations),
                         ("--population", args.population), ("--tournament", args.tournament)):
-        _check_positive(flag, value)
+        check_positive(flag, value)
     if args.seed < 0:
         raise ParameterError(f"--seed {args.seed} is out of range; allowed: an integer >= 0")
     if args.strategy == "random" and (args.population is not None or args.tournament is not None):
@@ -286,7 +287,8 @@ def report_rows(dirs: list) -> list[dict]:
         For a directory that is not a ktnas run, or a corrupted config or event log.
     """
     from .benchmarks import load
-    from .search import Evaluated, checkpoint as ck, read_events
+    from .search import checkpoint as ck
+    from .search.events import summarize_log
 
     rows = []
     for d in dirs:
@@ -302,20 +304,9 @@ def report_rows(dirs: list) -> list[dict]:
         tasks = list(config["tasks"])
         label = config["strategy"].get("label", config["strategy"].get("class"))
         label = _CLI_NAME.get(label, label)
-        best: dict[str, tuple[str, float] | None] = {t: None for t in tasks}
-        n_evals = {t: 0 for t in tasks}
-        cost = {t: 0.0 for t in tasks}
-        last = None
-        log = path / ck.EVENTS
-        if log.is_file():
-            for e in read_events(log):
-                last = e
-                if isinstance(e, Evaluated) and e.new and e.task in best:
-                    n_evals[e.task] = e.n_evals_task
-                    cost[e.task] += e.cost_s
-                    if best[e.task] is None or e.score > best[e.task][1]:
-                        best[e.task] = (e.arch, e.score)
-        status = _status(last)
+        log = summarize_log(path / ck.EVENTS, tasks)
+        best, n_evals, cost = log.best, log.n_evals, log.cost_s
+        status = _status(log.last)
         if train:
             from .cli_train import training_rows
 

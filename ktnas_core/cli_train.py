@@ -37,24 +37,22 @@ def add_training_arguments(run: Any) -> None:
     run.add_argument("--device", default="auto", help="auto, cpu or cuda[:i] (train; default auto)")
 
 
-def _positive(flag: str, value: int) -> int:
-    if value < 1:
-        raise ParameterError(f"{flag} {value} is out of range; allowed: an integer >= 1")
-    return value
-
-
 def training_evaluator(args: Any, tasks: list[str], out: Path, stop: Any = None, on_epoch: Any = None) -> Any:
     """The :class:`~ktnas_core.search.training.TrainingEvaluator` that ``args`` describe."""
+    from .cli_search import check_positive
     from .datasets import DATASETS
     from .search.training import TrainingEvaluator
 
     for t in tasks:
         if t not in DATASETS:
             raise ParameterError(f"task {t!r} is not a data set; with --evaluator train choose from {list(DATASETS)}")
-    n = _positive("--subset", args.subset)
+    for flag, value in (("--subset", args.subset), ("--epochs", args.epochs), ("--width", args.width),
+                        ("--cells", args.cells)):
+        check_positive(flag, value)
+    n = args.subset
     subset = {"train": n, "valid": max(1, n // 3), "test": max(1, n // 3)}
-    return TrainingEvaluator({t: {"name": t, "subset": subset} for t in tasks}, epochs=_positive("--epochs", args.epochs),
-                             C=_positive("--width", args.width), N=_positive("--cells", args.cells), device=args.device,
+    return TrainingEvaluator({t: {"name": t, "subset": subset} for t in tasks}, epochs=args.epochs,
+                             C=args.width, N=args.cells, device=args.device,
                              cache_dir=out / "trained", stop=stop, on_epoch=on_epoch)
 
 

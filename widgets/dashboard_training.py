@@ -27,8 +27,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from ktnas_core.datasets import DATASETS, dataset_info
-from ktnas_core.search import read_events
-from ktnas_core.search.events import Evaluated
+from ktnas_core.search.events import summarize_log
 from ktnas_core.search.runner import run_status
 
 from .style import COLORS
@@ -126,21 +125,17 @@ def is_training(config: dict) -> bool:
 def training_rows(run_dir: Path, tasks, evaluator, status: str) -> list[dict]:
     """Per task: best cell (by validation accuracy), its test accuracy and parameters (from the
     evaluator's records or cache), evaluations and measured seconds, from the run's event log."""
-    best, n, secs = {}, {t: 0 for t in tasks}, {t: 0.0 for t in tasks}
-    for e in read_events(Path(run_dir) / "events.jsonl"):
-        if isinstance(e, Evaluated) and e.new and e.task in n:
-            n[e.task], secs[e.task] = e.n_evals_task, secs[e.task] + e.cost_s
-            if e.task not in best or e.score > best[e.task][1]:
-                best[e.task] = (e.arch, e.score)
+    log = summarize_log(Path(run_dir) / "events.jsonl", tasks)
     rows = []
     for t in tasks:
-        arch, score = best.get(t, (None, None))
+        arch, score = log.best[t] or (None, None)
         try:
             d = evaluator.details(arch, t) if arch is not None and evaluator is not None else {}
         except Exception:  # noqa: BLE001 - a record that is gone (cache deleted): shown as "-"
             d = {}
         rows.append(dict(task=t, best_cell=arch, valid_accuracy=score, test_accuracy=d.get("test_accuracy"),
-                         params=d.get("params"), evals=n[t], seconds=round(secs[t], 3), status=status))
+                         params=d.get("params"), evals=log.n_evals[t], seconds=round(log.cost_s[t], 3),
+                         status=status))
     return rows
 
 

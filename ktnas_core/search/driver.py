@@ -30,11 +30,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 
-from ..errors import DataIntegrityError, KtnasError, ParameterError
+from ..errors import DataIntegrityError, ParameterError
 from . import checkpoint as ck
 from .evaluators import Evaluation, evaluator_from_config
 from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
 from .multitask import Independent, MultiTaskStrategy
+from .training import TrainingStopped  # light: torch is imported only when a candidate trains
 from .strategies import check_int
 
 __all__ = ["Search", "SearchResult", "TaskResult", "run_search", "resume", "multitask_classes",
@@ -202,10 +203,8 @@ class Search:
         if new:
             try:
                 e, = self.evaluator.evaluate([arch], task)
-            except KtnasError as exc:
-                if type(exc).__name__ == "TrainingStopped":  # the stop flag, seen between two batches
-                    raise _Stopped from None
-                raise
+            except TrainingStopped:  # the stop flag, seen between two batches
+                raise _Stopped from None
             self.cache[key] = e
             self.n_evals[task] += 1
             self.cost_s[task] += e.cost_s

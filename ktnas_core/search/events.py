@@ -20,12 +20,12 @@ import dataclasses
 import json
 import os
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import DataIntegrityError
 
 __all__ = ["Event", "RunStarted", "Evaluated", "Transferred", "TransferLabelled", "GenerationDone", "RunFinished",
-           "RunFailed", "EVENT_TYPES", "event_from_json", "EventLog", "read_events"]
+           "RunFailed", "EVENT_TYPES", "event_from_json", "EventLog", "read_events", "LogSummary", "summarize_log"]
 
 _time = dataclasses.field(default_factory=time.time, compare=False, repr=False)
 
@@ -217,6 +217,40 @@ def read_events(path: str | os.PathLike, limit: int | None = None) -> Iterator[E
                 yield event_from_json(line)
             except DataIntegrityError as e:
                 raise DataIntegrityError(f"{os.fspath(path)} line {n}: {e}") from None
+
+
+@dataclasses.dataclass
+class LogSummary:
+    """Per task of a run's event log: the best ``(arch, score)`` (None before any), the
+    evaluation count, the summed cost in seconds; and the log's last event (None if empty)."""
+
+    best: dict
+    n_evals: dict
+    cost_s: dict
+    last: Event | None = None
+
+
+def summarize_log(path: str | os.PathLike, tasks: Iterable[str]) -> LogSummary:
+    """Fold the new evaluations of a run's event log into a :class:`LogSummary` of ``tasks``
+    (a missing log gives empty counts).
+
+    Raises
+    ------
+    DataIntegrityError
+        For a line that does not parse (see :func:`read_events`).
+    """
+    tasks = list(tasks)
+    out = LogSummary({t: None for t in tasks}, {t: 0 for t in tasks}, {t: 0.0 for t in tasks})
+    if not os.path.isfile(path):
+        return out
+    for e in read_events(path):
+        out.last = e
+        if isinstance(e, Evaluated) and e.new and e.task in out.best:
+            out.n_evals[e.task] = e.n_evals_task
+            out.cost_s[e.task] += e.cost_s
+            if out.best[e.task] is None or e.score > out.best[e.task][1]:
+                out.best[e.task] = (e.arch, e.score)
+    return out
 
 
 Callback = Callable[[Event], None]
