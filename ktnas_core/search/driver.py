@@ -1,8 +1,8 @@
 """The one search loop: any ask/tell strategy per task, any evaluator.
 
 It counts evaluations per task (a repeated query of the same cell on the same
-task is free: cached), tracks simulated cost, checks a stop flag before every
-evaluation, emits events to callbacks and to ``events.jsonl``, and writes an
+task is free: cached), tracks simulated cost, checks a stop flag before each batch of
+evaluations, emits events to callbacks and to ``events.jsonl``, and writes an
 atomic ``checkpoint.json`` after every generation, from which :func:`resume`
 continues exactly (same result and same event log, timestamps aside).
 
@@ -194,27 +194,43 @@ class Search:
             return True
         return self.budget is not None and self.n_evals[task] >= self.budget
 
-    def _evaluate(self, task: str, arch: Any) -> Evaluation:
+    def _evaluate_batch(self, task: str, archs: list) -> list[Evaluation]:
+        """Evaluate ``archs`` on ``task`` in order, as if one by one: the cells not evaluated before go to the
+        evaluator in one call (so that it may train them side by side), as many as the budget allows; the
+        evaluations after the one that ends the task (budget or optimum) are dropped, uncounted."""
         if self.stop is not None and self.stop.is_set():
             raise _Stopped
-        key = (task, str(arch))
-        e = self.cache.get(key)
-        new = e is None
-        if new:
-            try:
-                e, = self.evaluator.evaluate([arch], task)
-            except TrainingStopped:  # the stop flag, seen between two batches
-                raise _Stopped from None
-            self.cache[key] = e
-            self.n_evals[task] += 1
-            self.cost_s[task] += e.cost_s
-            if self.best[task] is None or e.score > self.best[task][1]:
-                self.best[task] = (e.arch, e.score)
-            if self.optimum_at[task] is None and task in self._optimum and e.score >= self._optimum[task]:
-                self.optimum_at[task] = self.n_evals[task]
-        self._emit(Evaluated(task, e.arch, e.score, e.cost_s if new else 0.0, self.n_evals[task],
-                             self.generation, new))
-        return e
+        room = float("inf") if self.budget is None else self.budget - self.n_evals[task]
+        fresh: dict[str, Any] = {}
+        for arch in archs:
+            key = str(arch)
+            if (task, key) not in self.cache and key not in fresh:
+                if len(fresh) >= room:
+                    break
+                fresh[key] = arch
+        try:
+            answers = dict(zip(fresh, self.evaluator.evaluate(list(fresh.values()), task))) if fresh else {}
+        except TrainingStopped:  # the stop flag, seen between two batches
+            raise _Stopped from None
+        told = []
+        for arch in archs:
+            key = (task, str(arch))
+            e = self.cache.get(key)
+            new = e is None
+            if new:
+                e = self.cache[key] = answers[key[1]]
+                self.n_evals[task] += 1
+                self.cost_s[task] += e.cost_s
+                if self.best[task] is None or e.score > self.best[task][1]:
+                    self.best[task] = (e.arch, e.score)
+                if self.optimum_at[task] is None and task in self._optimum and e.score >= self._optimum[task]:
+                    self.optimum_at[task] = self.n_evals[task]
+            self._emit(Evaluated(task, e.arch, e.score, e.cost_s if new else 0.0, self.n_evals[task],
+                                 self.generation, new))
+            told.append(e)
+            if self._done(task):
+                break
+        return told
 
     def _generation(self) -> None:
         while True:
@@ -227,11 +243,7 @@ class Search:
             for task in self.tasks:
                 if task not in asked or self._done(task):
                     continue
-                told[task] = []
-                for arch in asked[task]:
-                    told[task].append(self._evaluate(task, arch))
-                    if self._done(task):
-                        break
+                told[task] = self._evaluate_batch(task, list(asked[task]))
             self.strategy.tell(told)
             self._drain()
             if self.strategy.generation_complete or not active:
@@ -312,7 +324,8 @@ def run_search(strategies: Any, evaluator: Any, **kwargs: Any) -> SearchResult:
     callbacks : iterable of callables
         Each called with every event.
     stop : threading.Event or None
-        Checked before every evaluation; when set the run ends with reason ``"stopped"``.
+        Checked before each task's evaluations of a generation (and by training evaluators before every
+        batch); when set the run ends with reason ``"stopped"``.
     checkpoint_every : int, default 1
         Write ``checkpoint.json`` every this many generations (each costs three fsyncs); resume
         continues from the last one and redoes the generations after it, so results do not change.

@@ -1,15 +1,23 @@
-"""Real training as an evaluator: train the NB201 network of each cell on each task's own data.
+"""Real training as an evaluator: train each cell's network on each task's own data.
 
 :class:`TrainingEvaluator` follows the evaluator protocol (``evaluate(archs, task)``):
-it builds the NAS-Bench-201 network for the cell, trains it with SGD (Nesterov
-momentum 0.9, weight decay 5e-4) and a per-step cosine schedule on the task's train
-split, and scores it by its validation accuracy (%); ``cost_s`` is the measured wall
-time.  Test accuracy, parameter count and the per-epoch history are kept in
-:meth:`TrainingEvaluator.details`.  With ``cache_dir`` every finished candidate is
-written atomically as JSON keyed by (task, cell, training config), so a resumed
-search never retrains.  The ``stop`` event is checked before every batch
-(:class:`TrainingStopped`).  torch is imported when an evaluator is made, never
-when this module is.
+it builds the network of each cell (NAS-Bench-201's skeleton, TransNAS-Bench-101's
+micro classification backbone or the DARTS network), trains it with a recipe of
+:mod:`ktnas_core.search.trainer` on the task's train split, and scores it by its
+validation accuracy (%); ``cost_s`` is the measured wall time.  Test accuracy,
+parameter count and the per-epoch history are kept in :meth:`TrainingEvaluator.details`.
+With ``cache_dir`` every finished candidate is written atomically as JSON keyed by
+(task, cell, training config), so a resumed search never retrains.  The ``stop``
+event is checked before every batch (:class:`TrainingStopped`).
+
+Candidates of one call train one after another here, or side by side on any
+:class:`concurrent.futures.Executor`: ``workers=N`` makes a process pool (one worker per
+GPU where there are GPUs), ``scheduler="tcp://host:8786"`` uses an existing Dask
+scheduler (``distributed.Client(address).get_executor()``), and ``executor=`` takes any
+executor you made, e.g. from a ``distributed.LocalCluster``.  Workers on this machine
+report every epoch and honour the stop request between batches through files in a
+temporary folder; workers on other machines report when a candidate ends and stop at
+the end of it.  torch is imported when an evaluator is made, never when this module is.
 
 Examples
 --------
@@ -24,51 +32,31 @@ True
 
 from __future__ import annotations
 
-import dataclasses
+import concurrent.futures
 import hashlib
 import json
 import math
 import numbers
 import os
+import shutil
+import tempfile
 import threading
-import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import DataIntegrityError, KtnasError, ParameterError, UnknownArchitectureError, UnknownTaskError
+from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
 from .evaluators import Evaluation
+from .trainer import RECIPES, EpochInfo, TrainJob, TrainingStopped, process_pool, read_progress, train_candidate
 
 __all__ = ["EpochInfo", "TrainingEvaluator", "TrainingStopped", "training_evaluator_from_config", "CACHE_VERSION"]
+#: spaces whose cells can be trained, and the recipe each trains with by default
+TRAINABLE_SPACES = {"nb201": "basic", "tnb101_micro": "basic", "darts": "darts"}
 
 #: bumped whenever a change of the training recipe makes cached results stale
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _SPEC_KEYS = ("name", "subset", "valid_fraction", "seed", "root")
 _RECORD_KEYS = ("arch", "task", "score", "test_accuracy", "params", "seconds", "epochs", "seed")
-
-
-class TrainingStopped(KtnasError):
-    """Training was cancelled by the stop event; the candidate in training is lost.
-
-    Attributes ``task``, ``arch``, ``epoch`` (0-based) and ``batches_done`` (batches
-    this candidate finished before the stop was seen) say where it stopped.
-    """
-
-    def __init__(self, message: str, task: str = "", arch: str = "", epoch: int = 0, batches_done: int = 0):
-        super().__init__(message)
-        self.task, self.arch, self.epoch, self.batches_done = task, arch, epoch, batches_done
-
-
-@dataclasses.dataclass(frozen=True)
-class EpochInfo:
-    """Progress after one epoch of one candidate (``epoch`` counts from 1 to ``epochs``)."""
-
-    task: str
-    arch: str
-    epoch: int
-    epochs: int
-    train_loss: float
-    valid_accuracy: float
-    seconds: float
 
 
 def _int(name: str, value: Any, low: int = 1) -> int:
@@ -103,7 +91,7 @@ def _candidate_seed(seed: int, task: str, arch: str) -> int:
 
 
 class TrainingEvaluator:
-    """Score NB201 cells by training their networks on each task's dataset.
+    """Score cells by training their networks on each task's dataset.
 
     Parameters
     ----------
@@ -113,10 +101,11 @@ class TrainingEvaluator:
         "root": ...}`` of its arguments, so that each task of a multi-task search trains on its own data.
     epochs, batch_size : int, default 5, 64
         Training length and mini-batch size.
-    lr : float, default 0.05
-        Peak learning rate of the cosine schedule.
+    lr : float or None, default None
+        Peak learning rate of the cosine schedule (None: the recipe's, 0.05 basic, 0.025 darts).
     C, N : int, default 8, 1
-        Channels of the first stage and cells per stage (NAS-Bench-201 itself: 16 and 5).
+        Channels of the first stage, and cells per stage (``nb201``; NAS-Bench-201 itself: 16 and 5) or
+        cells in all (``darts``: DARTS' ``layers``, 8 in its search, 20 in its CIFAR retraining).
     device : str, default "auto"
         ``"auto"`` (CUDA when available, else CPU, see :attr:`device_note`), ``"cpu"``, ``"cuda"``, ``"cuda:N"``.
     amp : bool, default True
@@ -133,10 +122,18 @@ class TrainingEvaluator:
         Called with an :class:`EpochInfo` after every epoch.
     subset : int, dict or None
         Default ``subset`` of ``load_dataset`` (images kept per split) for tasks whose dataset sets none.
-    space : str, default "nb201"
-        Only NAS-Bench-201 cells can be trained for now.
+    space : {"nb201", "tnb101_micro", "darts"}, default "nb201"
+        The search space of the cells.
+    recipe : {"basic", "darts"} or None
+        Training recipe of :mod:`~ktnas_core.search.trainer` (None: ``darts`` for the darts space, else ``basic``).
     threads : int, default 1
-        CPU threads torch uses while training (more only pay for large networks on an idle machine).
+        CPU threads torch uses per candidate (more only pay for large networks on an idle machine).
+    workers : int or None
+        Train this many candidates side by side in a process pool (:func:`~ktnas_core.search.trainer.process_pool`).
+    scheduler : str or None
+        Address of a running Dask scheduler (``"tcp://host:8786"``): train on its workers (needs ``distributed``).
+    executor : concurrent.futures.Executor or None
+        Any executor to train on (not saved in :meth:`config`; pass it again to ``resume_run``).
 
     Attributes
     ----------
@@ -150,13 +147,18 @@ class TrainingEvaluator:
 
     source = "train"
 
-    def __init__(self, datasets: Mapping[str, Any], *, epochs: int = 5, batch_size: int = 64, lr: float = 0.05,
+    def __init__(self, datasets: Mapping[str, Any], *, epochs: int = 5, batch_size: int = 64, lr: float | None = None,
                  C: int = 8, N: int = 1, device: str = "auto", amp: bool = True, deterministic: bool = False,
                  seed: int = 0, cache_dir: str | os.PathLike | None = None, stop: threading.Event | None = None,
                  on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None,
-                 space: str = "nb201", threads: int = 1):
-        if space != "nb201":
-            raise ParameterError(f"space={space!r} cannot be trained yet; allowed: 'nb201'")
+                 space: str = "nb201", recipe: str | None = None, threads: int = 1, workers: int | None = None,
+                 scheduler: str | None = None, executor: concurrent.futures.Executor | None = None):
+        if space not in TRAINABLE_SPACES:
+            raise ParameterError(f"space={space!r} cannot be trained; allowed: {list(TRAINABLE_SPACES)}")
+        recipe = TRAINABLE_SPACES[space] if recipe is None else recipe
+        if recipe not in RECIPES:
+            raise ParameterError(f"recipe={recipe!r} is not known; allowed: {sorted(RECIPES)} or None")
+        self.space_name, self.recipe = space, recipe
         if subset is not None and not isinstance(subset, Mapping):
             subset = _int("subset", subset)
         self.subset = dict(subset) if isinstance(subset, Mapping) else subset
@@ -166,9 +168,9 @@ class TrainingEvaluator:
         self.epochs, self.batch_size = _int("epochs", epochs), _int("batch_size", batch_size)
         self.C, self.N, self.seed = _int("C", C), _int("N", N), _int("seed", seed, 0)
         self.threads = _int("threads", threads)
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
-            raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0")
-        self.lr = float(lr)
+        if lr is not None and (isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf):
+            raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0, or None for the recipe's")
+        self.lr = None if lr is None else float(lr)
         self.amp, self.deterministic = _flag("amp", amp), _flag("deterministic", deterministic)
         if stop is not None and not callable(getattr(stop, "is_set", None)):
             raise ParameterError(f"stop={stop!r} must be a threading.Event (or have is_set()) or None")
@@ -176,6 +178,15 @@ class TrainingEvaluator:
             raise ParameterError(f"on_epoch={on_epoch!r} must be callable or None")
         self.stop, self.on_epoch = stop, on_epoch
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.workers = None if workers is None else _int("workers", workers)
+        if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
+            raise ParameterError(f"scheduler={scheduler!r} must be a Dask scheduler address like "
+                                 "'tcp://host:8786', or None")
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise ParameterError(f"executor={executor!r} is not a concurrent.futures.Executor")
+        if sum(x is not None for x in (self.workers, scheduler, executor)) > 1:
+            raise ParameterError("give at most one of workers, scheduler and executor")
+        self.scheduler, self._executor = scheduler, executor
         import torch
 
         self.device_request, self.device_note = device, None
@@ -192,24 +203,25 @@ class TrainingEvaluator:
         self.device = device
         from ..spaces import get_space
 
-        self.space = get_space("nb201")
+        self.space = get_space(space)
         self.n_trained, self.n_cached = 0, 0
         self._records: dict[tuple[str, str], dict] = {}
-        self._data: dict[str, tuple] = {}
 
     # -- configuration -------------------------------------------------------------------
     def _training_config(self) -> dict:
-        return {"version": CACHE_VERSION, "space": "nb201", "epochs": self.epochs, "batch_size": self.batch_size,
-                "lr": self.lr, "C": self.C, "N": self.N, "amp": self.amp, "seed": self.seed}
+        return {"version": CACHE_VERSION, "space": self.space_name, "recipe": self.recipe, "epochs": self.epochs,
+                "batch_size": self.batch_size, "lr": self.lr, "C": self.C, "N": self.N, "amp": self.amp,
+                "seed": self.seed}
 
     def config(self) -> dict:
-        """JSON-able description for :func:`training_evaluator_from_config` (without ``stop``, ``on_epoch``)."""
+        """JSON-able description for :func:`training_evaluator_from_config` (without ``stop``, ``on_epoch``,
+        ``executor``)."""
         cfg = self._training_config()
         del cfg["version"]
         return {"kind": "train", **cfg, "datasets": {t: dict(s) for t, s in self.datasets.items()},
                 "device": self.device_request, "deterministic": self.deterministic,
                 "cache_dir": None if self.cache_dir is None else str(self.cache_dir), "subset": self.subset,
-                "threads": self.threads}
+                "threads": self.threads, "workers": self.workers, "scheduler": self.scheduler}
 
     def _cache_path(self, task: str, arch: str) -> Path | None:
         if self.cache_dir is None:
@@ -217,6 +229,23 @@ class TrainingEvaluator:
         key = json.dumps({"task": task, "arch": arch, "data": self.datasets[task], **self._training_config()},
                          sort_keys=True)
         return self.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+    @property
+    def executor(self) -> concurrent.futures.Executor | None:
+        """The executor candidates train on (made on first use from ``workers`` or ``scheduler``), or None."""
+        if self._executor is None and self.workers is not None and self.workers > 1:
+            devices = [self.device] * self.workers if self.device_request != "auto" else None
+            self._executor = process_pool(self.workers, devices)
+            weakref.finalize(self, self._executor.shutdown, wait=False, cancel_futures=True)
+        elif self._executor is None and self.scheduler is not None:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise ParameterError("scheduler= needs Dask's distributed package: pip install distributed") from None
+            client = Client(self.scheduler)
+            self._executor = client.get_executor()
+            weakref.finalize(self, client.close)
+        return self._executor
 
     # -- the protocol -----------------------------------------------------------------------
     def evaluate(self, archs: Sequence[Any], task: str) -> list[Evaluation]:
@@ -227,30 +256,79 @@ class TrainingEvaluator:
         UnknownTaskError
             For a task that ``datasets`` does not name.
         InvalidArchitectureError
-            For something that is not an NB201 cell.
+            For something that is not a cell of the space.
         TrainingStopped
             When the stop event is set; cells finished before it stay cached.
         """
         if task not in self.datasets:
             raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
-        out = []
-        for a in archs:
-            arch = str(self.space.coerce(a))
-            rec = self._lookup(task, arch)
-            if rec is None:
-                rec = self._train(task, arch)
-                self.n_trained += 1
-                self._records[(task, arch)] = rec
-                path = self._cache_path(task, arch)
-                if path is not None:
-                    from .checkpoint import atomic_write_json
+        names = [str(self.space.coerce(a)) for a in archs]
+        todo = list(dict.fromkeys(a for a in names if self._lookup(task, a) is None))
+        if todo and self.executor is None:
+            for arch in todo:
+                self._store(train_candidate(self._job(task, arch), self.stop, self.on_epoch))
+        elif todo:
+            self._train_parallel(task, todo)
+        self.n_cached += len(names) - len(todo)
+        return [Evaluation(a, task, self._records[(task, a)]["score"], self._records[(task, a)]["seconds"],
+                           self.source) for a in names]
 
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    atomic_write_json(path, rec)
-            else:
-                self.n_cached += 1
-            out.append(Evaluation(arch, task, rec["score"], rec["seconds"], self.source))
-        return out
+    def _job(self, task: str, arch: str, **paths: str) -> TrainJob:
+        return TrainJob(task=task, arch=arch, space=self.space_name, dataset=self.datasets[task], epochs=self.epochs,
+                        batch_size=self.batch_size, lr=self.lr, C=self.C, N=self.N, recipe=self.recipe,
+                        amp=self.amp, seed=self.seed, candidate_seed=_candidate_seed(self.seed, task, arch),
+                        device="auto" if self.device_request == "auto" and paths else self.device,
+                        threads=self.threads, deterministic=self.deterministic, **paths)
+
+    def _store(self, rec: dict) -> None:
+        rec = {**rec, "config": self._training_config()}
+        key = (rec["task"], rec["arch"])
+        self.n_trained += 1
+        self._records[key] = rec
+        path = self._cache_path(*key)
+        if path is not None:
+            from .checkpoint import atomic_write_json
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(path, rec)
+
+    def _train_parallel(self, task: str, todo: list[str]) -> None:
+        """Train ``todo`` on the executor, forwarding epochs and the stop request; keep what finishes."""
+        tmp = Path(tempfile.mkdtemp(prefix="ktnas-train-"))
+        stop_path = tmp / "STOP"
+        jobs = {arch: self._job(task, arch, stop_path=str(stop_path), progress_path=str(tmp / f"{i}.jsonl"))
+                for i, arch in enumerate(todo)}
+        futures = {self.executor.submit(train_candidate, job): arch for arch, job in jobs.items()}
+        offsets = {arch: 0 for arch in todo}
+        pending, error = set(futures), None
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=0.2,
+                                                        return_when=concurrent.futures.FIRST_COMPLETED)
+                for arch in todo:
+                    infos, offsets[arch] = read_progress(Path(jobs[arch].progress_path), offsets[arch])
+                    for info in infos if self.on_epoch is not None else ():
+                        self.on_epoch(info)
+                for fut in done:
+                    try:
+                        self._store(fut.result())
+                    except BaseException as exc:  # noqa: BLE001 - the first error ends the call, after the others
+                        error = error or exc
+                if (error is not None or (self.stop is not None and self.stop.is_set())) and not stop_path.exists():
+                    stop_path.touch()
+                    for fut in pending:
+                        fut.cancel()
+        finally:
+            if pending:  # interrupted here: let running candidates see the stop file before the folder goes
+                stop_path.touch()
+                concurrent.futures.wait(pending, timeout=30)
+            shutil.rmtree(tmp, ignore_errors=True)
+        if error is not None and not isinstance(error, (TrainingStopped, concurrent.futures.CancelledError)):
+            raise error
+        missing = [a for a in todo if (task, a) not in self._records]
+        if missing:
+            raise TrainingStopped(f"training on {task!r} stopped with {len(missing)} of {len(todo)} candidates "
+                                  "unfinished", task, missing[0])
 
     def _lookup(self, task: str, arch: str) -> dict | None:
         rec = self._records.get((task, arch))
@@ -283,99 +361,6 @@ class TrainingEvaluator:
             raise UnknownArchitectureError(f"cell {key[1]!r} has not been trained on task {task!r}; "
                                            "evaluate it first")
         return dict(rec)
-
-    # -- training ------------------------------------------------------------------------------
-    def _tensors(self, task: str):
-        if task not in self._data:
-            import torch
-
-            from ..datasets import load_dataset
-
-            spec = dict(self.datasets[task])
-            ds = load_dataset(name := spec.pop("name"), **spec)
-            if ds.channels not in (1, 3):
-                raise ParameterError(f"dataset {ds.name!r} has {ds.channels} channels; allowed: 1 or 3")
-            if len(ds.y_train) < 2 or len(ds.y_valid) < 1:
-                raise ParameterError(f"dataset {name!r} of task {task!r} has {len(ds.y_train)} training and "
-                                     f"{len(ds.y_valid)} validation images; allowed: at least 2 and 1")
-            self._data[task] = tuple(torch.as_tensor(a).to(self.device) for a in (
-                ds.x_train, ds.y_train, ds.x_valid, ds.y_valid, ds.x_test, ds.y_test)) + (int(ds.num_classes),)
-        return self._data[task]
-
-    def _check_stop(self, task: str, arch: str, epoch: int, batches: int) -> None:
-        if self.stop is not None and self.stop.is_set():
-            raise TrainingStopped(f"training of {arch!r} on {task!r} stopped in epoch {epoch + 1} after "
-                                  f"{batches} batches", task, arch, epoch, batches)
-
-    def _train(self, task: str, arch: str) -> dict:
-        from ..networks.nb201 import build_nb201_network, count_parameters
-        from ..torch_session import torch_session
-
-        x_tr, y_tr, x_va, y_va, x_te, y_te, num_classes = self._tensors(task)
-        cseed = _candidate_seed(self.seed, task, arch)
-        t0 = time.perf_counter()
-        with torch_session(cseed, threads=self.threads, deterministic=self.deterministic,
-                           device=self.device) as torch:
-            model = build_nb201_network(arch, C=self.C, N=self.N, num_classes=num_classes).to(self.device)
-            params = count_parameters(model)
-            cuda = self.device != "cpu"
-            amp_dtype = None if not (self.amp and cuda) else (
-                torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-            scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
-            n = len(y_tr)
-            bs = min(self.batch_size, n)
-            starts = [s for s in range(0, n, bs) if n - s > 1 or s == 0]  # BatchNorm needs 2 samples
-            steps = self.epochs * len(starts)
-            opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + math.cos(math.pi * i / steps)))
-            gen = torch.Generator().manual_seed(cseed)
-            losses, valid = [], []
-            for epoch in range(self.epochs):
-                model.train()
-                order = torch.randperm(n, generator=gen).to(self.device)
-                total, seen = torch.zeros((), device=self.device), 0
-                for b, s in enumerate(starts):
-                    self._check_stop(task, arch, epoch, b + epoch * len(starts))
-                    idx = order[s:s + bs]
-                    with torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
-                        loss = torch.nn.functional.cross_entropy(model(_rgb(x_tr[idx])), y_tr[idx])
-                    opt.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    scaler.step(opt)
-                    scaler.update()
-                    sched.step()
-                    total += loss.detach().float() * len(idx)
-                    seen += len(idx)
-                losses.append(float(total) / seen)
-                valid.append(_accuracy(model, x_va, y_va, bs, amp_dtype))
-                if self.on_epoch is not None:
-                    self.on_epoch(EpochInfo(task, arch, epoch + 1, self.epochs, losses[-1], valid[-1],
-                                            time.perf_counter() - t0))
-            test = _accuracy(model, x_te, y_te, bs, amp_dtype)
-        seconds = time.perf_counter() - t0
-        return {"arch": arch, "task": task, "score": valid[-1], "test_accuracy": test, "params": params,
-                "seconds": seconds, "epochs": self.epochs, "seed": self.seed, "candidate_seed": cseed,
-                "train_loss": losses, "valid_accuracy": valid, "device": self.device,
-                "dataset": self.datasets[task], "config": self._training_config()}
-
-
-def _rgb(x):
-    """NB201's stem takes 3 channels: repeat a gray channel (a view, no copy)."""
-    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
-
-
-def _accuracy(model, x, y, batch_size: int, amp_dtype) -> float:
-    """Accuracy (%) of ``model`` on (x, y), in eval mode, without gradients (None for an empty split)."""
-    import torch
-
-    if len(y) == 0:
-        return None
-    model.eval()
-    correct = 0
-    with torch.no_grad(), torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
-        for s in range(0, len(y), 4 * batch_size):
-            correct += int((model(_rgb(x[s:s + 4 * batch_size])).argmax(1) == y[s:s + 4 * batch_size]).sum())
-    return 100.0 * correct / len(y)
 
 
 def training_evaluator_from_config(config: dict, **kwargs: Any) -> TrainingEvaluator:

@@ -127,7 +127,7 @@ def test_config_round_trip_and_parameter_errors(tmp_path):
     with pytest.raises(ParameterError, match="kind 'train'"):
         training_evaluator_from_config({"kind": "table", "benchmark": "nb201"})
     for kwargs, message in [({"epochs": 0}, "epochs=0"), ({"lr": -1}, "lr=-1"), ({"device": "tpu"}, "tpu"),
-                            ({"space": "darts"}, "'darts' cannot be trained"), ({"amp": 1}, "amp=1"),
+                            ({"space": "nas"}, "'nas' cannot be trained"), ({"recipe": "x"}, "recipe='x'"), ({"workers": 0}, "workers=0"), ({"amp": 1}, "amp=1"),
                             ({"stop": True}, "stop=True"), ({"on_epoch": 3}, "on_epoch=3")]:
         with pytest.raises(ParameterError, match=message):
             small(**kwargs)
