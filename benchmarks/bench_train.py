@@ -13,9 +13,16 @@ runs them, with bfloat16/float16 autocast on CUDA), after warm-up steps.  For th
 setting it also reports the wall seconds of one whole candidate of the evaluator's
 defaults (5 epochs on the digits train split, validation after each epoch, test at the end).
 
+It then trains the same ``--candidates`` cells (the small setting, ``--epochs`` each) one
+after another in this process, on a 2-worker process pool and on a 2-worker Dask
+``LocalCluster`` (when ``distributed`` is installed), side by side in one run, and reports
+each path's wall seconds and its speed-up over the serial path.  The pool and the cluster
+are started (and each worker has loaded the data set) before the clock starts; their start
+seconds are reported apart.  The scores of the three paths must agree (checked).
+
 Usage::
 
-    python benchmarks/bench_train.py [--steps 20] [--threads 1] [--json]
+    python benchmarks/bench_train.py [--steps 20] [--threads 1] [--candidates 8] [--epochs 2] [--workers 2] [--json]
 """
 
 from __future__ import annotations
@@ -86,11 +93,73 @@ def candidate_seconds(device: str, threads: int) -> float:
     return e.cost_s
 
 
+def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
+    """Wall seconds to train ``candidates`` small cells serially, on a process pool and on Dask."""
+    from ktnas_core.search.trainer import process_pool
+    from ktnas_core.search.training import TrainingEvaluator
+    from ktnas_core.spaces import get_space
+
+    space = get_space("nb201")
+    cells = list(dict.fromkeys(str(space.sample(i)) for i in range(4 * candidates)))[:candidates]
+    settings = dict(epochs=epochs, C=8, N=1, device="cpu")
+    data = {"digits": "digits"}
+    TrainingEvaluator(data, **settings).evaluate(cells[:1], "digits")  # warm-up: data, kernels
+
+    def timed(**kw):
+        ev = TrainingEvaluator(data, **settings, **kw)
+        t0 = time.perf_counter()
+        scores = [e.score for e in ev.evaluate(cells, "digits")]
+        return time.perf_counter() - t0, scores
+
+    out = {"candidates": candidates, "epochs": epochs, "workers": workers, "paths": {}}
+    serial_s, serial_scores = timed()
+    out["paths"]["serial"] = {"seconds": serial_s, "start_s": 0.0}
+    t0 = time.perf_counter()
+    pool = process_pool(workers, devices=["cpu"] * workers)
+    warm = [pool.submit(_warm_worker, i) for i in range(workers)]
+    for f in warm:
+        f.result()
+    start = time.perf_counter() - t0
+    try:
+        seconds, scores = timed(executor=pool)
+    finally:
+        pool.shutdown()
+    assert scores == serial_scores, "the process pool's scores differ from the serial ones"
+    out["paths"]["process pool"] = {"seconds": seconds, "start_s": start}
+    try:
+        import distributed
+    except ImportError:
+        out["skipped"] = "dask: distributed is not installed"
+    else:
+        t0 = time.perf_counter()
+        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+            client.run(_warm_worker, 0)
+            start = time.perf_counter() - t0
+            seconds, scores = timed(executor=client.get_executor())
+        assert scores == serial_scores, "the Dask cluster's scores differ from the serial ones"
+        out["paths"]["dask LocalCluster"] = {"seconds": seconds, "start_s": start}
+    for r in out["paths"].values():
+        r["speedup"] = serial_s / r["seconds"]
+    return out
+
+
+def _warm_worker(_):
+    """Import torch, load the data set and train once in a worker before the clock starts."""
+    from ktnas_core.search.trainer import TrainJob, train_candidate
+
+    train_candidate(TrainJob(task="digits", arch=CELL, space="nb201", dataset={"name": "digits"}, epochs=1, C=8))
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20, help="timed training steps per setting")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    parser.add_argument("--candidates", type=int, default=8, help="cells trained by each parallel path (0: skip)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per candidate in the parallel comparison")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the pool and of the Dask cluster")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import torch
@@ -108,6 +177,8 @@ def main(argv=None) -> int:
             if setting == "small":
                 r["candidate_s"] = candidate_seconds(device, args.threads)
             out["results"].append(r)
+    if args.candidates:
+        out["parallel"] = parallel_speedup(args.candidates, args.epochs, args.workers)
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
@@ -119,6 +190,13 @@ def main(argv=None) -> int:
               f"{r['images_per_s']:,.0f} images/s{extra}")
     for s in out["skipped"]:
         print("skipped:", s)
+    if "parallel" in out:
+        p = out["parallel"]
+        print(f"{p['candidates']} small candidates x {p['epochs']} epochs on digits, {p['workers']} workers:")
+        for name, r in p["paths"].items():
+            print(f"  {name:<17} {r['seconds']:7.2f} s  speed-up {r['speedup']:.2f}x  (start {r['start_s']:.1f} s)")
+        if "skipped" in p:
+            print("  skipped:", p["skipped"])
     return 0
 
 
