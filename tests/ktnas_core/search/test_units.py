@@ -38,7 +38,7 @@ def test_table_evaluator_errors(nb201):
         TableEvaluator(nb201).evaluate([0], "cifar1000")
     with pytest.raises(ParameterError, match="is not a Benchmark"):
         TableEvaluator(42)
-    with pytest.raises(ParameterError, match="kinds 'table' and 'train' can"):
+    with pytest.raises(ParameterError, match="kinds 'table', 'train' and 'supernet' can"):
         evaluator_from_config({"kind": "torch"})
     assert evaluator_from_config(TableEvaluator(nb201).config()).benchmark is nb201
 

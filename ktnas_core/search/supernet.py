@@ -1,0 +1,304 @@
+"""Weight sharing as an evaluator: one DARTS-style supernet per task (PAPER.md section 6).
+
+:class:`SupernetEvaluator` follows the evaluator protocol.  Each call of
+``evaluate(archs, task)`` is one generation's new cells on one task (the search loop
+hands them over together): the task's supernet
+(:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch on the
+task's train split, each mini-batch through one architecture drawn uniformly from
+these cells and the task's recent ones (the last ``pool_size`` cells scored: the
+parents), and then every new cell is scored by its own validation accuracy with the
+shared weights: its correct answers over the images it saw, never counts pooled
+across cells.  BatchNorm uses each batch's statistics when scoring, because the
+supernet's running averages mix every architecture it trained.
+
+Scores are final: a cell keeps the score of the generation it was scored in (an
+evaluation is one query per cell and task, as on the tables).  With ``state_dir``
+each task's supernet, optimiser, schedule position, parents and scores are saved
+atomically after every call, so a resumed search continues with the same weights and
+answers cells it scored from the saved scores without training.  ``stop`` is checked
+before every batch; a stopped epoch is dropped and the supernet reloads its last
+saved state.
+
+Examples
+--------
+>>> from ktnas_core.spaces import get_space
+>>> ev = SupernetEvaluator({"digits": {"name": "digits", "subset": 200}}, C=4, layers=3, device="cpu")
+>>> cells = [get_space("darts").sample(i) for i in range(3)]
+>>> evals = ev.evaluate(cells, "digits")
+>>> [e.source for e in evals], all(0 <= e.score <= 100 for e in evals), ev.epochs_trained("digits")
+(['supernet', 'supernet', 'supernet'], True, 1)
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
+from .evaluators import Evaluation
+from .trainer import EpochInfo, TrainingStopped, _tensors, amp_dtype_for, resolve_device
+from .training import _candidate_seed, _flag, _int, _spec
+
+__all__ = ["SupernetEvaluator", "supernet_evaluator_from_config"]
+
+STATE_VERSION = 1
+
+
+class _TaskState:
+    """One task's supernet, optimiser, epochs trained, parents and scores."""
+
+    def __init__(self, net, opt, epoch: int, parents, scores: dict):
+        self.net, self.opt, self.epoch = net, opt, epoch
+        self.parents = collections.deque(parents)
+        self.scores = scores
+
+
+class SupernetEvaluator:
+    """Score DARTS-style cells with one weight-sharing supernet per task.
+
+    Parameters
+    ----------
+    datasets : dict
+        Task name -> dataset of :func:`ktnas_core.datasets.load_dataset` (as for
+        :class:`~ktnas_core.search.training.TrainingEvaluator`).
+    C, layers : int, default 8, 5
+        Supernet width (first stage channels) and cells in all (DARTS searched with 16 and 8).
+    batch_size : int, default 64
+    lr : float, default 0.025
+        SGD (momentum 0.9, weight decay 3e-4) learning rate, cosine-annealed over ``schedule_epochs``.
+    schedule_epochs : int, default 50
+        Supernet epochs over which the learning rate anneals (then it stays at its minimum, 0).
+        Set it to the number of generations you plan.
+    valid_batches : int or None
+        Score each cell on the first ``valid_batches`` validation batches (None: all of them).
+    pool_size : int, default 20
+        Recent cells (parents) that keep training beside each generation's new cells.
+    device, amp, seed, subset, threads
+        As for :class:`~ktnas_core.search.training.TrainingEvaluator`.
+    state_dir : path or None
+        Where each task's supernet and scores are saved after every call (needed to resume).
+    stop : threading.Event or None
+        Checked before every batch; when set, :meth:`evaluate` raises :class:`TrainingStopped`.
+    on_epoch : callable or None
+        Called with an :class:`EpochInfo` (``arch="supernet"``) after every supernet epoch.
+    """
+
+    source = "supernet"
+
+    def __init__(self, datasets: Mapping[str, Any], *, C: int = 8, layers: int = 5, batch_size: int = 64,
+                 lr: float = 0.025, schedule_epochs: int = 50, valid_batches: int | None = None,
+                 pool_size: int = 20, device: str = "auto", amp: bool = True, seed: int = 0,
+                 state_dir: str | os.PathLike | None = None, stop: threading.Event | None = None,
+                 on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1):
+        if subset is not None and not isinstance(subset, Mapping):
+            subset = _int("subset", subset)
+        self.subset = dict(subset) if isinstance(subset, Mapping) else subset
+        if not isinstance(datasets, Mapping) or not datasets or not all(isinstance(t, str) for t in datasets):
+            raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
+        self.datasets = {t: _spec(t, v, self.subset) for t, v in datasets.items()}
+        self.C, self.layers = _int("C", C), _int("layers", layers, 3)
+        self.batch_size, self.schedule_epochs = _int("batch_size", batch_size), _int("schedule_epochs", schedule_epochs)
+        self.valid_batches = None if valid_batches is None else _int("valid_batches", valid_batches)
+        self.pool_size, self.seed, self.threads = _int("pool_size", pool_size, 0), _int("seed", seed, 0), _int(
+            "threads", threads)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+            raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0")
+        self.lr, self.amp = float(lr), _flag("amp", amp)
+        if stop is not None and not callable(getattr(stop, "is_set", None)):
+            raise ParameterError(f"stop={stop!r} must be a threading.Event (or have is_set()) or None")
+        if on_epoch is not None and not callable(on_epoch):
+            raise ParameterError(f"on_epoch={on_epoch!r} must be callable or None")
+        self.stop, self.on_epoch = stop, on_epoch
+        self.state_dir = None if state_dir is None else Path(state_dir)
+        self.device_request = device
+        self.device, self.device_note = resolve_device(device)
+        from ..spaces import get_space
+
+        self.space = get_space("darts")
+        self._tasks: dict[str, _TaskState] = {}
+
+    def config(self) -> dict:
+        """JSON-able description for :func:`supernet_evaluator_from_config` (without ``stop``, ``on_epoch``)."""
+        return {"kind": "supernet", "datasets": {t: dict(s) for t, s in self.datasets.items()}, "C": self.C,
+                "layers": self.layers, "batch_size": self.batch_size, "lr": self.lr,
+                "schedule_epochs": self.schedule_epochs, "valid_batches": self.valid_batches,
+                "pool_size": self.pool_size, "device": self.device_request, "amp": self.amp, "seed": self.seed,
+                "state_dir": None if self.state_dir is None else str(self.state_dir), "subset": self.subset,
+                "threads": self.threads}
+
+    # -- state ---------------------------------------------------------------------------------
+    def _path(self, task: str) -> Path | None:
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in task)[:40]
+        tag = _candidate_seed(0, task, "") % 16**6
+        return None if self.state_dir is None else self.state_dir / f"supernet-{safe}-{tag:06x}.pt"
+
+    def _state(self, task: str) -> _TaskState:
+        if task in self._tasks:
+            return self._tasks[task]
+        import torch
+
+        from ..networks.darts import DartsSupernet
+        from ..torch_session import torch_session
+
+        *_, num_classes = _tensors(self.datasets[task], self.device)
+        channels = int(_tensors(self.datasets[task], self.device)[0].shape[1])
+        with torch_session(_candidate_seed(self.seed, task, "supernet"), threads=self.threads):
+            net = DartsSupernet(C=self.C, layers=self.layers, num_classes=num_classes, in_channels=channels)
+        net = net.to(self.device)
+        opt = torch.optim.SGD(net.parameters(), lr=self.lr, momentum=0.9, weight_decay=3e-4)
+        state = _TaskState(net, opt, 0, [], {})
+        path = self._path(task)
+        if path is not None and path.exists():
+            try:
+                saved = torch.load(path, map_location=self.device, weights_only=True)
+                if saved.get("version") != STATE_VERSION or saved.get("task") != task:
+                    raise ValueError(f"version {saved.get('version')!r}, task {saved.get('task')!r}")
+                net.load_state_dict(saved["net"])
+                opt.load_state_dict(saved["opt"])
+                state = _TaskState(net, opt, int(saved["epoch"]), saved["parents"], dict(saved["scores"]))
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+                raise DataIntegrityError(f"supernet state {str(path)!r} of task {task!r} cannot be read ({exc}); "
+                                         "delete it to start this task's supernet afresh") from None
+        state.parents = collections.deque(state.parents, maxlen=self.pool_size or None)
+        self._tasks[task] = state
+        return state
+
+    def _save(self, task: str, state: _TaskState) -> None:
+        path = self._path(task)
+        if path is None:
+            return
+        import torch
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            torch.save({"version": STATE_VERSION, "task": task, "net": state.net.state_dict(),
+                        "opt": state.opt.state_dict(), "epoch": state.epoch, "parents": list(state.parents),
+                        "scores": state.scores}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def epochs_trained(self, task: str) -> int:
+        """Supernet epochs trained so far on ``task`` (saved ones included)."""
+        return self._state(task).epoch
+
+    # -- the protocol --------------------------------------------------------------------------
+    def evaluate(self, archs: Sequence[Any], task: str) -> list[Evaluation]:
+        """Train ``task``'s supernet one epoch over ``archs`` and their parents, then score each new cell.
+
+        Raises
+        ------
+        UnknownTaskError
+            For a task that ``datasets`` does not name.
+        InvalidArchitectureError
+            For something that is not a DARTS-style cell.
+        TrainingStopped
+            When the stop event is set (the epoch is dropped; the last saved state stays).
+        """
+        if task not in self.datasets:
+            raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
+        names = [str(self.space.coerce(a)) for a in archs]
+        state = self._state(task)
+        todo = list(dict.fromkeys(a for a in names if a not in state.scores))
+        if todo:
+            try:
+                self._generation(task, state, todo)
+            except TrainingStopped:
+                del self._tasks[task]  # the half-trained epoch is not kept
+                raise
+            self._save(task, state)
+        return [Evaluation(a, task, state.scores[a]["score"], state.scores[a]["seconds"] if a in todo else 0.0,
+                           self.source) for a in names]
+
+    def _generation(self, task: str, state: _TaskState, todo: list[str]) -> None:
+        from ..torch_session import torch_session
+
+        x_tr, y_tr, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
+        pool = list(dict.fromkeys(todo + list(state.parents)))
+        genomes = {a: self.space.parse(a) for a in pool}
+        t0 = time.perf_counter()
+        with torch_session(_candidate_seed(self.seed, task, f"epoch {state.epoch}"), threads=self.threads,
+                           device=self.device) as torch:
+            amp_dtype = amp_dtype_for(torch, self.device, self.amp)
+            scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
+            lr = self.lr * 0.5 * (1 + math.cos(math.pi * min(state.epoch, self.schedule_epochs) / self.schedule_epochs))
+            for group in state.opt.param_groups:
+                group["lr"] = lr
+            gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {state.epoch}"))
+            n = len(y_tr)
+            bs = min(self.batch_size, n)
+            order = torch.randperm(n, generator=gen).to(self.device)
+            picks = torch.randint(0, len(pool), (math.ceil(n / bs),), generator=gen).tolist()
+            state.net.train()
+            total, seen = torch.zeros((), device=self.device), 0
+            for b, s in enumerate(range(0, n, bs)):
+                if n - s < 2 and s:
+                    break  # BatchNorm needs two samples
+                if self.stop is not None and self.stop.is_set():
+                    raise TrainingStopped(f"supernet training on {task!r} stopped in epoch {state.epoch + 1} after "
+                                          f"{b} batches", task, "supernet", state.epoch, b)
+                idx = order[s:s + bs]
+                with torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
+                    loss = torch.nn.functional.cross_entropy(state.net(x_tr[idx], genomes[pool[picks[b]]]), y_tr[idx])
+                state.opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.unscale_(state.opt)
+                torch.nn.utils.clip_grad_norm_(state.net.parameters(), 5.0)
+                scaler.step(state.opt)
+                scaler.update()
+                total += loss.detach().float() * len(idx)
+                seen += len(idx)
+            train_s = time.perf_counter() - t0
+            n_valid = len(y_va) if self.valid_batches is None else min(len(y_va), self.valid_batches * bs)
+            for arch in todo:
+                t1 = time.perf_counter()
+                correct = 0
+                with torch.no_grad(), torch.autocast("cuda", dtype=amp_dtype or torch.float16,
+                                                     enabled=amp_dtype is not None):
+                    for s in range(0, n_valid, bs):
+                        out = state.net(x_va[s:min(s + bs, n_valid)], genomes[arch])
+                        correct += int((out.argmax(1) == y_va[s:min(s + bs, n_valid)]).sum())
+                state.scores[arch] = {"score": 100.0 * correct / n_valid, "epoch": state.epoch + 1,
+                                      "seconds": train_s / len(todo) + time.perf_counter() - t1,
+                                      "valid_images": n_valid}
+        state.epoch += 1
+        state.parents.extend(a for a in todo if a not in state.parents)
+        if self.on_epoch is not None:
+            best = max(state.scores[a]["score"] for a in todo)
+            self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.schedule_epochs, float(total) / max(seen, 1),
+                                    best, time.perf_counter() - t0))
+
+    def details(self, arch: Any, task: str) -> dict:
+        """``score`` (validation accuracy with the shared weights, %), ``epoch`` (supernet epoch it was scored
+        after), ``seconds`` and ``valid_images`` of a scored cell.
+
+        Raises
+        ------
+        UnknownArchitectureError
+            If the cell was not scored on ``task``.
+        """
+        key = str(self.space.coerce(arch))
+        scores = self._state(task).scores if task in self.datasets else {}
+        if key not in scores:
+            raise UnknownArchitectureError(f"cell {key!r} has not been scored on task {task!r}; evaluate it first")
+        return {"arch": key, "task": task, **scores[key]}
+
+
+def supernet_evaluator_from_config(config: dict, **kwargs: Any) -> SupernetEvaluator:
+    """Rebuild a :class:`SupernetEvaluator` from its :meth:`~SupernetEvaluator.config`; ``kwargs``
+    (``stop``, ``on_epoch``, or overrides such as ``device``) are passed on.
+
+    Raises
+    ------
+    ParameterError
+        For a config that is not of kind ``"supernet"``.
+    """
+    if not isinstance(config, dict) or config.get("kind") != "supernet":
+        raise ParameterError(f"evaluator config {config!r} is not of kind 'supernet'")
+    return SupernetEvaluator(**{**{k: v for k, v in config.items() if k != "kind"}, **kwargs})
