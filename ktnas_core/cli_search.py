@@ -46,7 +46,8 @@ def add_search_commands(sub: Any) -> None:
 
     run = sub.add_parser("run", help="run a search on several tasks into a new run directory")
     run.add_argument("--benchmark", choices=BENCHMARKS, help="the table to look cells up in (--evaluator table)")
-    run.add_argument("--tasks", required=True, help="comma-separated task names, e.g. cifar10,cifar100")
+    run.add_argument("--tasks", "--dataset", "--datasets", dest="tasks", required=True,
+                     help="comma-separated task names, e.g. cifar10,cifar100 (training: data set names)")
     run.add_argument("--strategy", required=True, metavar="NAME",
                      help=f"one of {', '.join(STRATEGY_NAMES)} (see ktnas_core.search.presets)")
     run.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -195,7 +196,7 @@ def cmd_run(args: Any) -> dict | int:
     from .search import Search, TableEvaluator
     from .search.presets import STRATEGY_NAMES, make_strategy
 
-    train = args.evaluator == "train"
+    train = args.evaluator in ("train", "supernet")
     if not train and args.benchmark is None:
         raise ParameterError("--benchmark is required with --evaluator table; choose nb201 or tnb101_micro")
     if train and args.benchmark is not None:
@@ -225,10 +226,11 @@ def cmd_run(args: Any) -> dict | int:
     _check_out(out)
 
     if train:
-        from .cli_train import TRAIN_SPACE, EpochLine, training_evaluator
+        from .cli_train import EpochLine, training_evaluator
 
         on_epoch = EpochLine() if not args.json and sys.stderr.isatty() else None
-        evaluator, space = training_evaluator(args, tasks, out.resolve(), on_epoch=on_epoch), TRAIN_SPACE
+        evaluator = training_evaluator(args, tasks, out.resolve(), on_epoch=on_epoch)
+        space = evaluator.space.name
     else:
         evaluator, space = TableEvaluator(bench), bench.space.name
     kw = {}
@@ -295,7 +297,7 @@ def report_rows(dirs: list) -> list[dict]:
         path = _check_run_dir(str(d))
         config = ck.read_json(path / ck.CONFIG, ("strategy", "tasks", "evaluator", "seed"))
         ev = config["evaluator"]
-        train = isinstance(ev, dict) and ev.get("kind") == "train"
+        train = isinstance(ev, dict) and ev.get("kind") in ("train", "supernet")
         if not train and (not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark")):
             raise ParameterError(f"{str(path)!r} was not run on a table benchmark nor with training; "
                                  "report needs one of them")

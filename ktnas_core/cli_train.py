@@ -1,15 +1,20 @@
-"""``ktnas run --evaluator train``: a search that trains every candidate on real data.
+"""``ktnas run --evaluator train|supernet``: a search that trains its candidates on real data.
 
 ::
 
     ktnas run --evaluator train --tasks digits,fashion-mnist --strategy ktnas --budget 10 \\
         --epochs 3 --subset 1000 --out runs/t
+    ktnas run --evaluator train --dataset fashion-mnist --space darts --workers 2 ...
+    ktnas run --evaluator supernet --tasks mnist,fashion-mnist --strategy ktnas --max-generations 20 ...
     ktnas report runs/t
 
-Tasks are data set names of :mod:`ktnas_core.datasets`; the space is NAS-Bench-201's cell;
-finished candidates are cached under ``<run dir>/trained`` so ``ktnas resume`` never
-retrains them.  The report gives each task's best cell with its validation and test
-accuracy and parameter count (no rank or regret: there is no table).
+Tasks are data set names of :mod:`ktnas_core.datasets`.  ``train`` trains every candidate
+from scratch (``--space`` nb201, tnb101_micro or darts; ``--workers N`` side by side in a
+process pool, ``--scheduler tcp://host:8786`` on a Dask cluster); finished candidates are
+cached under ``<run dir>/trained`` so ``ktnas resume`` never retrains them.  ``supernet``
+scores DARTS-style cells with one weight-sharing supernet per task (one epoch per
+generation), saved under ``<run dir>/supernet``.  The report gives each task's best cell
+with its validation accuracy (no rank or regret: there is no table).
 """
 
 from __future__ import annotations
@@ -20,40 +25,61 @@ from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["add_training_arguments", "training_evaluator", "training_rows", "TRAIN_SPACE"]
-
-TRAIN_SPACE = "nb201"
+__all__ = ["add_training_arguments", "training_evaluator", "training_rows"]
 
 
 def add_training_arguments(run: Any) -> None:
     """The ``--evaluator train`` options of ``ktnas run``."""
-    run.add_argument("--evaluator", choices=("table", "train"), default="table",
-                     help="look cells up in --benchmark's table (default) or train each on --tasks' data sets")
+    run.add_argument("--evaluator", choices=("table", "train", "supernet"), default="table",
+                     help="look cells up in --benchmark's table (default), train each on --tasks' data sets, or "
+                          "score DARTS-style cells with a weight-sharing supernet per task")
+    run.add_argument("--space", choices=("nb201", "tnb101_micro", "darts"), default=None,
+                     help="cells trained (train; default nb201; supernet: darts)")
+    run.add_argument("--workers", type=int, default=None, help="train N candidates side by side (train)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="train on a running Dask scheduler, e.g. tcp://host:8786 (train)")
     run.add_argument("--epochs", type=int, default=3, help="training epochs per candidate (train; default 3)")
-    run.add_argument("--width", type=int, default=8, help="channels C of the NB201 network (train; default 8)")
-    run.add_argument("--cells", type=int, default=1, help="cells N per stage (train; default 1)")
+    run.add_argument("--width", type=int, default=8, help="channels C of the network (default 8)")
+    run.add_argument("--cells", type=int, default=None,
+                     help="cells N: per stage (nb201, default 1), per module (tnb101_micro, default 1) or in all "
+                          "(darts and supernet, default 5)")
     run.add_argument("--subset", type=int, default=1000, metavar="N",
                      help="training images per task; validation and test take N/3 (train; default 1000)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda[:i] (train; default auto)")
 
 
 def training_evaluator(args: Any, tasks: list[str], out: Path, stop: Any = None, on_epoch: Any = None) -> Any:
-    """The :class:`~ktnas_core.search.training.TrainingEvaluator` that ``args`` describe."""
+    """The :class:`~ktnas_core.search.training.TrainingEvaluator` or
+    :class:`~ktnas_core.search.supernet.SupernetEvaluator` that ``args`` describe."""
     from .cli_search import check_positive
     from .datasets import DATASETS
-    from .search.training import TrainingEvaluator
 
     for t in tasks:
         if t not in DATASETS:
-            raise ParameterError(f"task {t!r} is not a data set; with --evaluator train choose from {list(DATASETS)}")
+            raise ParameterError(f"task {t!r} is not a data set; with --evaluator {args.evaluator} choose from "
+                                 f"{list(DATASETS)}")
     for flag, value in (("--subset", args.subset), ("--epochs", args.epochs), ("--width", args.width),
-                        ("--cells", args.cells)):
+                        ("--cells", args.cells), ("--workers", args.workers)):
         check_positive(flag, value)
     n = args.subset
-    subset = {"train": n, "valid": max(1, n // 3), "test": max(1, n // 3)}
-    return TrainingEvaluator({t: {"name": t, "subset": subset} for t in tasks}, epochs=args.epochs,
-                             C=args.width, N=args.cells, device=args.device,
-                             cache_dir=out / "trained", stop=stop, on_epoch=on_epoch)
+    datasets = {t: {"name": t, "subset": {"train": n, "valid": max(1, n // 3), "test": max(1, n // 3)}}
+                for t in tasks}
+    if args.evaluator == "supernet":
+        from .search.supernet import SupernetEvaluator
+
+        if args.space not in (None, "darts") or args.workers or args.scheduler:
+            raise ParameterError("--evaluator supernet searches the darts space in this process; drop --space, "
+                                 "--workers and --scheduler")
+        return SupernetEvaluator(datasets, C=args.width, layers=args.cells or 5, device=args.device,
+                                 schedule_epochs=args.max_generations or 50, state_dir=out / "supernet", stop=stop,
+                                 on_epoch=on_epoch)
+    from .search.training import TrainingEvaluator
+
+    space = args.space or "nb201"
+    return TrainingEvaluator(datasets, space=space, epochs=args.epochs, C=args.width,
+                             N=args.cells or (5 if space == "darts" else 1), device=args.device,
+                             workers=args.workers, scheduler=args.scheduler, cache_dir=out / "trained", stop=stop,
+                             on_epoch=on_epoch)
 
 
 class EpochLine:
@@ -71,9 +97,9 @@ class EpochLine:
 def training_rows(path: Path, config: dict, tasks: list[str], best: dict, n_evals: dict, cost: dict,
                   status: str, label: str) -> list[dict]:
     """Report rows of a training run (the columns of :data:`ktnas_core.cli_search.COLUMNS`)."""
-    from .search.training import training_evaluator_from_config
+    from .search import evaluator_from_config
 
-    ev = training_evaluator_from_config(config["evaluator"])
+    ev = evaluator_from_config(config["evaluator"])
     rows = []
     for t in tasks:
         row = {"run": str(path), "benchmark": "train", "task": t, "strategy": label, "seed": config["seed"],
@@ -83,7 +109,7 @@ def training_rows(path: Path, config: dict, tasks: list[str], best: dict, n_eval
             arch, score = best[t]
             row.update(best_cell=arch, valid=score)
             try:
-                row["test"] = ev.details(arch, t)["test_accuracy"]
+                row["test"] = ev.details(arch, t).get("test_accuracy")  # a supernet has no test score
             except KeyError:  # not in the cache (e.g. the cache folder was removed)
                 pass
         rows.append(row)

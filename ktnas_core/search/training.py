@@ -167,7 +167,7 @@ class TrainingEvaluator:
             raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
         self.datasets = {t: _spec(t, v, self.subset) for t, v in datasets.items()}
         self.epochs, self.batch_size = _int("epochs", epochs), _int("batch_size", batch_size)
-        self.C, self.N, self.seed = _int("C", C), _int("N", N), _int("seed", seed, 0)
+        self.C, self.N, self.seed = _int("C", C), _int("N", N, 3 if space == "darts" else 1), _int("seed", seed, 0)
         self.threads = _int("threads", threads)
         if lr is not None and (isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf):
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0, or None for the recipe's")

@@ -41,6 +41,10 @@ def test_train_run_report_and_resume_without_retraining(tmp_path, capsys):
      "task 'cifar1000' is not a data set; with --evaluator train choose from"),
     ([*TRAIN, "--epochs", "0"], "--epochs 0 is out of range; allowed: an integer >= 1"),
     ([*TRAIN, "--subset", "0"], "--subset 0 is out of range"),
+    ([*TRAIN, "--workers", "0"], "--workers 0 is out of range"),
+    ([*TRAIN, "--space", "darts", "--cells", "2"], "N=2 is out of range; allowed: an integer >= 3"),
+    (["run", "--evaluator", "supernet", "--tasks", "digits", "--strategy", "ktnas", "--space", "nb201"],
+     "--evaluator supernet searches the darts space"),
 ])
 def test_one_line_errors_before_anything_is_written(tmp_path, capsys, args, message):
     out = tmp_path / "x"
@@ -48,3 +52,23 @@ def test_one_line_errors_before_anything_is_written(tmp_path, capsys, args, mess
     err = capsys.readouterr().err
     assert err.startswith("ktnas: error: ") and message in err and err.count("\n") == 1
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_darts_cells_train_and_a_supernet_search_reports(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["run", "--evaluator", "train", "--dataset", "digits", "--space", "darts", "--strategy", "random",
+                 "--budget", "2", "--epochs", "1", "--subset", "200", "--width", "4", "--cells", "3",
+                 "--out", str(out), "--json"]) == 0
+    (row,) = _rows(capsys)
+    assert row["evals"] == 2 and row["best_cell"].startswith("normal:") and 0 <= row["test"] <= 100
+    assert json.loads((out / "config.json").read_text())["evaluator"]["space"] == "darts"
+
+    out = tmp_path / "s"
+    assert main(["run", "--evaluator", "supernet", "--tasks", "digits,mnist", "--strategy", "ktnas",
+                 "--max-generations", "2", "--population", "4", "--tournament", "2", "--subset", "200",
+                 "--width", "4", "--cells", "3", "--out", str(out), "--json"]) == 0
+    rows = _rows(capsys)
+    assert [r["task"] for r in rows] == ["digits", "mnist"] and all(r["evals"] >= 4 for r in rows)
+    assert all(r["best_cell"].startswith("normal:") and 0 < r["valid"] <= 100 and r["test"] is None for r in rows)
+    assert len(list((out / "supernet").glob("supernet-*.pt"))) == 2
+    assert main(["report", str(out), "--json"]) == 0 and _rows(capsys) == rows
