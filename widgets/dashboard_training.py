@@ -1,7 +1,10 @@
 """The search dashboard's real-training mode, and the HTML tables both modes share.
 
-:class:`TrainingPanel` holds the controls of a search that trains every candidate
-(:class:`~ktnas_core.search.training.TrainingEvaluator`): the data sets as tasks, epochs,
+:class:`TrainingPanel` holds the controls of a search that trains its candidates: what is
+trained (every NB201, DARTS-style or TransNAS-Bench-101 cell from scratch with
+:class:`~ktnas_core.search.training.TrainingEvaluator`, on one or more worker processes,
+or DARTS-style cells scored by one weight-sharing supernet per task with
+:class:`~ktnas_core.search.supernet.SupernetEvaluator`), the data sets as tasks, epochs,
 network width and depth, the subset sizes, the device line and the per-epoch progress
 line.  ``on_epoch`` runs in the search's worker thread and only appends to a deque, which
 :meth:`TrainingPanel.drain` empties on the kernel's event loop.
@@ -9,6 +12,9 @@ line.  ``on_epoch`` runs in the search's worker thread and only appends to a deq
 >>> panel = TrainingPanel()
 >>> panel.tasks, panel.subset(), panel.epochs.value, panel.C.value, panel.N.value
 (['digits', 'fashion-mnist'], {'train': 1000, 'valid': 300, 'test': 300}, 3, 8, 1)
+>>> panel.kind.value = "supernet"
+>>> panel.space, panel.N.value
+('darts', 5)
 >>> "&lt;x&gt;</td></tr></table>" in table_html(("a", "b"), [[1, "<x>"]])
 True
 """
@@ -42,6 +48,10 @@ SUBSET = {"train": 1000, "valid": 300, "test": 300}
 #: columns of a training run's results (and of its CSV / JSON export)
 TRAIN_COLUMNS = ("task", "best_cell", "valid_accuracy", "test_accuracy", "params", "evals", "seconds", "status")
 EPOCH_LINES = 1_000  # epoch reports kept between two pumps
+#: what training mode can evaluate: label -> kind (a space trained from scratch, or the supernet)
+CANDIDATE_KINDS = (("train NB201 cells", "nb201"), ("train DARTS-style cells", "darts"),
+                   ("train TransNAS-Bench-101 cells", "tnb101_micro"), ("DARTS supernet (weight sharing)", "supernet"))
+_MIN_CELLS = {"nb201": 1, "darts": 5, "tnb101_micro": 1, "supernet": 5}  # default N per kind
 _LABEL = {"RegularizedEvolution": "rea", "RandomSearch": "random"}  # per-task class -> strategy name
 
 
@@ -119,7 +129,7 @@ def available_datasets() -> list[str]:
 
 def is_training(config: dict) -> bool:
     """Whether a run's config is that of a training run."""
-    return isinstance(config.get("evaluator"), dict) and config["evaluator"].get("kind") == "train"
+    return isinstance(config.get("evaluator"), dict) and config["evaluator"].get("kind") in ("train", "supernet")
 
 
 def training_rows(run_dir: Path, tasks, evaluator, status: str) -> list[dict]:
@@ -153,8 +163,12 @@ def device_html(device: str, note: str | None) -> str:
 
 def epoch_html(info) -> str:
     """The progress line of one :class:`~ktnas_core.search.training.EpochInfo`."""
-    text = (f"training cell {info.arch} on {info.task}: epoch {info.epoch}/{info.epochs}, "
-            f"loss {info.train_loss:.3f}, valid {info.valid_accuracy:.1f}% ({info.seconds:.1f} s)")
+    if info.arch == "supernet":
+        text = (f"supernet of {info.task}: epoch {info.epoch} (annealing over {info.epochs}), loss "
+                f"{info.train_loss:.3f}, best cell of the generation {info.valid_accuracy:.1f}% ({info.seconds:.1f} s)")
+    else:
+        text = (f"training cell {info.arch} on {info.task}: epoch {info.epoch}/{info.epochs}, "
+                f"loss {info.train_loss:.3f}, valid {info.valid_accuracy:.1f}% ({info.seconds:.1f} s)")
     return f"<span style='color:{COLORS['muted']};font-family:monospace;font-size:11px'>{html.escape(text)}</span>"
 
 
@@ -166,7 +180,10 @@ class TrainingPanel:
         self.task_boxes = w.HBox([w.Checkbox(t in TRAIN_TASKS, description=t, indent=False) for t in names],
                                  layout=w.Layout(flex_flow="row wrap"))
         self.epochs, self.C = field(w.IntText, 3, "Epochs"), field(w.IntText, 8, "Width C")
-        self.N = field(w.IntText, 1, "Cells / stage N")
+        self.N = field(w.IntText, 1, "Cells N")
+        self.kind = field(w.Dropdown, "nb201", "Candidates", "330px", options=CANDIDATE_KINDS)
+        self.workers = field(w.IntText, 1, "Workers")
+        self.kind.observe(lambda change: setattr(self.N, "value", _MIN_CELLS[change["new"]]), "value")
         self.subset_boxes = {k: field(w.IntText, v, f"{k.capitalize()} images") for k, v in SUBSET.items()}
         self.device_line, self.epoch_text = w.HTML(), w.HTML()
         self.evaluator, self.stop_flag = None, None
@@ -174,6 +191,7 @@ class TrainingPanel:
         row = dict(flex_flow="row wrap", grid_gap="6px 18px", align_items="center")
         self.box = w.VBox([w.HBox([w.Label("Data sets", layout=w.Layout(width="110px")), self.task_boxes],
                                   layout=w.Layout(**row)),
+                           w.HBox([self.kind, self.workers], layout=w.Layout(**row)),
                            w.HBox([self.epochs, self.C, self.N], layout=w.Layout(**row)),
                            w.HBox(list(self.subset_boxes.values()), layout=w.Layout(**row)), self.device_line])
 
@@ -181,6 +199,11 @@ class TrainingPanel:
     def tasks(self) -> list[str]:
         """The ticked data sets."""
         return [c.description for c in self.task_boxes.children if c.value]
+
+    @property
+    def space(self) -> str:
+        """The search space of the candidates (the supernet searches the DARTS-style space)."""
+        return "darts" if self.kind.value == "supernet" else self.kind.value
 
     def subset(self) -> dict:
         """Images per split to train, validate and test each candidate on."""
@@ -195,23 +218,29 @@ class TrainingPanel:
                                              "no GPU: training on CPU will be slow")
 
     def make_evaluator(self, run_dir: Path, seed: int):
-        """A new :class:`TrainingEvaluator` for the ticked data sets, caching under ``run_dir/trained``."""
+        """A new evaluator for the ticked data sets: a :class:`TrainingEvaluator` caching under
+        ``run_dir/trained``, or a :class:`SupernetEvaluator` saving under ``run_dir/supernet``."""
+        self.stop_flag, sub = threading.Event(), self.subset()
+        datasets = {t: {"name": t, "subset": dict(sub)} for t in self.tasks}
+        common = dict(C=self.C.value, seed=seed, stop=self.stop_flag, on_epoch=self._epochs.append)
+        if self.kind.value == "supernet":
+            from ktnas_core.search.supernet import SupernetEvaluator
+
+            return self._use(SupernetEvaluator(datasets, layers=self.N.value, state_dir=Path(run_dir) / "supernet",
+                                               **common))
         from ktnas_core.search.training import TrainingEvaluator
 
-        self.stop_flag, sub = threading.Event(), self.subset()
-        ev = TrainingEvaluator({t: {"name": t, "subset": dict(sub)} for t in self.tasks}, epochs=self.epochs.value,
-                               C=self.C.value, N=self.N.value, seed=seed, cache_dir=Path(run_dir) / "trained",
-                               stop=self.stop_flag, on_epoch=self._epochs.append)
-        return self._use(ev)
+        workers = self.workers.value if self.workers.value != 1 else None
+        return self._use(TrainingEvaluator(datasets, space=self.kind.value, epochs=self.epochs.value, N=self.N.value,
+                                           workers=workers, cache_dir=Path(run_dir) / "trained", **common))
 
     def rebuild(self, config: dict):
         """The evaluator of a saved training run (``config.json``), with a fresh stop flag and this
         panel's epoch progress."""
-        from ktnas_core.search.training import training_evaluator_from_config
+        from ktnas_core.search import evaluator_from_config
 
         self.stop_flag = threading.Event()
-        return self._use(training_evaluator_from_config(config["evaluator"], stop=self.stop_flag,
-                                                        on_epoch=self._epochs.append))
+        return self._use(evaluator_from_config(config["evaluator"], stop=self.stop_flag, on_epoch=self._epochs.append))
 
     def _use(self, ev):
         self.evaluator = ev
