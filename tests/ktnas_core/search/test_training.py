@@ -191,3 +191,21 @@ def test_search_then_stop_mid_training_and_resume_without_retraining(tmp_path):
                 for e in read_events(run_dir / "events.jsonl") if isinstance(e, Evaluated)]
 
     assert stripped(tmp_path / "run") == stripped(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("space, recipe", [("darts", "darts"), ("darts", "basic"), ("tnb101_micro", None)])
+def test_darts_and_tnb101_cells_train_with_their_networks(space, recipe):
+    from ktnas_core.networks import build_darts_network, build_tnb101_network, count_parameters
+    from ktnas_core.spaces import get_space
+
+    cell = get_space(space).sample(1)
+    ev = TrainingEvaluator({"digits": {"name": "digits", "subset": 300}}, space=space, recipe=recipe, epochs=2,
+                           C=8 if space == "tnb101_micro" else 4, N=1 if space == "tnb101_micro" else 3,
+                           batch_size=32, device="cpu")
+    e, = ev.evaluate([str(cell)], "digits")
+    d = ev.details(cell, "digits")
+    build = (lambda: build_tnb101_network(cell, C=8, N=1, num_classes=10, in_channels=1)) if space == "tnb101_micro" \
+        else (lambda: build_darts_network(cell, C=4, layers=3, num_classes=10, in_channels=1))
+    assert d["params"] == count_parameters(build())  # DARTS' auxiliary head is a training aid: not counted
+    assert d["config"]["recipe"] == (recipe or "basic") and len(d["train_loss"]) == 2 and 0 <= e.score <= 100
+    assert d["train_loss"][1] < d["train_loss"][0]  # it learns
