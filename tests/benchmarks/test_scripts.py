@@ -69,3 +69,13 @@ def test_bench_train_search_small(repo_root):
         assert 0 <= s["wins"] + s["ties"] <= 2 and 0 <= s["random_test_mean"] <= 100
     digits = data["summary"]["digits"]
     assert digits["found_test_mean"] > digits["random_test_mean"]
+
+
+def test_soak_dashboard_memory_stays_flat(repo_root):
+    """20 start/stop/resume cycles of the dashboard: memory does not grow without bound."""
+    data = json.loads(run(repo_root, "benchmarks/soak_dashboard.py", "--cycles", "20", "--warmup", "4",
+                          "--run-seconds", "0.05", "--json"))
+    assert len(data["rss_mb"]) == 20 and data["seconds_per_cycle"] > 0
+    assert data["rss_growth_mb_per_cycle"] < 0.5  # a leak of a run's events or figures would be MBs per cycle
+    assert data["heap_growth_mb_per_cycle"] < 0.1  # the run list grows by one run per cycle: a few KB
+    assert data["rss_end_mb"] - data["rss_after_warmup_mb"] < 16
