@@ -40,10 +40,12 @@ datasets:
 	  echo "installing Debian's dataset-fashion-mnist for the training tests"; \
 	  apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; }
 
+# Voila locked down (widgets/hosting.py: sources stripped, no files served, no code from the page);
+# `make app DEMO=1` adds a runs folder per visitor and the demo limits (README: "Running a shared demo safely").
 app: install
 	@echo "ktnas app: http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	KTNAS_RUNS_DIR="$(CURDIR)/runs" $(BIN)/voila notebooks/app.ipynb --no-browser --Voila.ip=$(HOST) \
-	  --port=$(PORT) --Voila.port_retries=0 --show_tracebacks=False
+	KTNAS_RUNS_DIR="$(CURDIR)/runs" $(BIN)/python -m widgets.hosting --host=$(HOST) --port=$(PORT) \
+	  $(if $(filter 1 yes true,$(DEMO)),--demo)
 
 test: install browser datasets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -50,7 +50,7 @@ def test_makefile_installs_the_torch_pin_first(repo_root):
     assert "TORCH_SPEC ?= torch==2.13.0" in text
     recipe = text[text.index("$(STAMP):"):]
     assert recipe.index("$(TORCH_SPEC)") < recipe.index('-e ".[test]"')
-    assert "--Voila.ip=$(HOST)" in text and "HOST       ?= 127.0.0.1" in text
+    assert "-m widgets.hosting --host=$(HOST)" in text and "HOST       ?= 127.0.0.1" in text
     assert "make test" in (repo_root / ".ci" / "run").read_text()
 
 

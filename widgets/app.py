@@ -7,9 +7,9 @@ own map on which the cells of the latest generation are drawn.
 
 from __future__ import annotations
 
-import os
-
 import ipywidgets as w
+
+from ktnas_core.search.rundirs import RunArea, run_area
 
 from .cell_view import CellView
 from .disorder_view import DisorderView
@@ -65,10 +65,12 @@ class App(SyncedBox):
     ----------
     disorder, embedding_map, cell_view, dashboard, search_map
         The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
+    runs : ktnas_core.search.rundirs.RunArea
+        Where the dashboard's runs go (this visitor's folder in demo mode), confined, with its limits.
     """
 
-    def _setup(self, benchmark: str, runs_dir: str) -> None:
-        self._benchmark, self._runs_dir = benchmark, runs_dir
+    def _setup(self, benchmark: str, runs: RunArea) -> None:
+        self._benchmark, self.runs = benchmark, runs
         self.disorder = DisorderView(benchmark)
         self._panes = [w.VBox(), w.VBox()]
         self.tabs = w.Tab(children=[self.disorder, *self._panes], titles=TAB_TITLES, layout=w.Layout(width="auto"))
@@ -85,7 +87,7 @@ class App(SyncedBox):
             sync_figures(views)  # it joins a displayed app: bring its figures' synced state up to date
             self._panes[0].children = [_note(EXPLORE_NOTE), views]
         elif index == 2 and not self._panes[1].children:
-            self._dashboard = SearchDashboard(self._runs_dir)
+            self._dashboard = SearchDashboard(self.runs)
             self._search_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
             link_search_to_map(self._dashboard, self._search_map)
             sync_figures(self._dashboard), sync_figures(self._search_map)
@@ -136,13 +138,16 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
     benchmark : {"nb201", "tnb101_micro"}
         What the views show first.
     runs_dir : str or None
-        Folder for the dashboard's run directories (created on the first start); default
-        ``$KTNAS_RUNS_DIR``, else ``runs`` in the working directory.
+        Root of the dashboard's run directories (created on the first start); default
+        ``$KTNAS_RUNS_DIR``, else ``runs`` in the working directory.  Run directories are
+        confined to it.  With ``KTNAS_DEMO=1`` each app (each Voilà visitor: one kernel) gets
+        its own ``visitor-<id>`` folder under it and the demo limits apply; the ``KTNAS_*``
+        variables of :mod:`ktnas_core.search.rundirs` set them.
 
     >>> app = build_app()
     >>> app.children[1].titles
     ('Ranking disorder', 'Cells & embeddings', 'Search')
     """
     app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
-    app._setup(benchmark, runs_dir or os.environ.get("KTNAS_RUNS_DIR") or "runs")
+    app._setup(benchmark, run_area(runs_dir))
     return app

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,10 +29,12 @@ from ktnas_core.errors import KtnasError, ParameterError
 from ktnas_core.search import TableEvaluator, make_strategy, read_events
 from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
 from ktnas_core.search.reproduce import EXPERIMENTS
-from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, list_runs, resume_run, start_run
+from ktnas_core.search.rundirs import RunArea
+from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
 from ktnas_core.search.transfer import EMBEDDINGS
 
 from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
+from .dashboard_progress import progress
 from .dashboard_roles import TaskRoles
 from .dashboard_training import TrainingPanel, field as _field, is_training, read_config, results_html, run_label
 from .dashboard_training import transfer_log_html
@@ -56,8 +57,10 @@ class SearchDashboard(SyncedBox):
 
     Parameters
     ----------
-    runs_dir : path, default "runs"
-        Where new run directories go and where resumable ones are looked for.
+    runs_dir : path or RunArea, default "runs"
+        Where new run directories go and where resumable ones are looked for. A
+        :class:`~ktnas_core.search.rundirs.RunArea` (the app's) also confines every run directory
+        to its folder and applies its limits; a plain path confines nothing.
 
     Attributes
     ----------
@@ -70,7 +73,8 @@ class SearchDashboard(SyncedBox):
     """
 
     def __init__(self, runs_dir="runs", **kwargs):
-        self.runs_dir = Path(runs_dir)
+        self.area = runs_dir if isinstance(runs_dir, RunArea) else RunArea(runs_dir, confined=False)
+        self.runs_dir = self.area.path
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
@@ -91,13 +95,14 @@ class SearchDashboard(SyncedBox):
             description=d, icon=i) for d, i in (("Start", "play"), ("Stop", "stop"), ("Resume", "repeat"),
                                                 ("clear earlier runs", "eraser")))
         self.start_button.button_style, self.stop_button.disabled = "primary", True
+        self.evaluation.disabled = not self.area.limits.training  # a shared demo only looks scores up
         self.resume_choice = _field(w.Dropdown, None, "Resumable", "420px", options=[])
         self.status, self.progress_text, self.transfer_log, self.results = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="420px"))
         self.figure = dashboard_figure()
-        self.benchmark.observe(lambda _: self._safe(self._on_benchmark), names="value")
-        self.algorithm.observe(lambda _: self._safe(self._on_algorithm), names="value")
-        self.evaluation.observe(lambda _: self._safe(self._on_evaluation), names="value")
+        for widget, handler in ((self.benchmark, self._on_benchmark), (self.algorithm, self._on_algorithm),
+                                (self.evaluation, self._on_evaluation), (self.training.kind, self._on_algorithm)):
+            widget.observe(lambda _, handler=handler: self._safe(handler), names="value")
         for button, action in ((self.start_button, self.start), (self.stop_button, self.stop),
                                (self.resume_button, self.resume), (self.clear_button, self.clear)):
             button.on_click(lambda _, action=action: self._safe(action))
@@ -148,12 +153,16 @@ class SearchDashboard(SyncedBox):
         self._on_algorithm()
 
     def _on_algorithm(self) -> None:
-        name, space = self.algorithm.value, self.benchmark.value
+        name, space = self.algorithm.value, self._space()
         self.knobs.layout.display = "flex" if name in TRANSFERRING else "none"
         for knob in (self.top, self.window, self.embedding):
             knob.layout.display = None if name in RANKING else "none"
         self.evolution_knobs.layout.display = "none" if name == "random" else "flex"
         self.embedding.value = {**BASE[space], **VARIANTS.get(name, {})}.get("embedding", "node2vec")
+
+    def _space(self) -> str:
+        """The search space: the table's, or in training mode that of the cells trained."""
+        return self.training.space if self.training_mode else self.benchmark.value
 
     def _overrides(self) -> dict:
         name = self.algorithm.value
@@ -165,10 +174,6 @@ class SearchDashboard(SyncedBox):
             kw.update(top=self.top.value, window=self.window.value, embedding=self.embedding.value)
         return kw
 
-    def _new_dir(self) -> Path:
-        stem = f"{self.algorithm.value}-{'train' if self.training_mode else self.benchmark.value}-s{self.seed.value}"
-        return next(p for i in itertools.count(1) if not (p := self.runs_dir / f"{stem}-{i}").exists())
-
     def start(self):
         """Start a run with the current settings; returns its handle, or None (the error is in the status)."""
         return self._safe(self._start)
@@ -179,12 +184,14 @@ class SearchDashboard(SyncedBox):
         if not self.tasks:
             names = [c.description for c in (self.training if train else self).task_boxes.children]
             raise ParameterError(f"no {'data set' if train else 'task'} is ticked; tick some of {names}")
-        strategy = make_strategy(self.algorithm.value, self.benchmark.value, self.tasks, **self._overrides())
-        run_dir = self._new_dir()
+        self.area.check_run(self.budget.value, len(self.tasks), train)
+        strategy = make_strategy(self.algorithm.value, self._space(), self.tasks, **self._overrides())
+        run_dir = self.area.new_run_dir(f"{self.algorithm.value}-{'train' if train else self.benchmark.value}"
+                                        f"-s{self.seed.value}")
         evaluator = self.training.make_evaluator(run_dir, self.seed.value) if train else TableEvaluator(
             self.benchmark.value)
-        handle = start_run(strategy, evaluator, budget=self.budget.value, seed=self.seed.value,
-                           stop_on_optimum=self.stop_on_optimum.value and not train, run_dir=run_dir)
+        handle = self.area.guarded(start_run, strategy, evaluator, budget=self.budget.value, seed=self.seed.value,
+                                   stop_on_optimum=self.stop_on_optimum.value and not train, run_dir=run_dir)
         self._follow(handle, f"{self.algorithm.value} seed {self.seed.value}")
         return handle
 
@@ -197,8 +204,10 @@ class SearchDashboard(SyncedBox):
         path = run_dir if run_dir is not None else self.resume_choice.value
         if not path:
             raise ParameterError(f"no resumable run under {str(self.runs_dir)!r}; start one first")
+        path = self.area.confine(path)
         config = read_config(path)
-        handle = resume_run(path, self.training.rebuild(config) if is_training(config) else None)
+        self.area.check_run(0, 0, is_training(config))
+        handle = self.area.guarded(resume_run, path, self.training.rebuild(config) if is_training(config) else None)
         self._follow(handle, run_label(handle.config))
         return handle
 
@@ -218,7 +227,7 @@ class SearchDashboard(SyncedBox):
     def refresh_runs(self) -> None:
         """Re-read the resumable (not finished) run directories under ``runs_dir``."""
         busy = self.handle.run_dir if self.handle is not None and self.handle.running else None
-        runs = [(f"{p.name} ({s})", str(p)) for p, s in list_runs(self.runs_dir)
+        runs = [(f"{p.name} ({s})", str(p)) for p, s in self.area.list_runs()
                 if s not in FINISHED_REASONS and p != busy]
         self.resume_choice.options, self.resume_choice.value = runs, runs[-1][1] if runs else None
 
@@ -240,7 +249,7 @@ class SearchDashboard(SyncedBox):
             For a folder that is not a ktnas run on a table benchmark, or a corrupted log.
         """
         self._check_idle()
-        path = Path(run_dir)
+        path = self.area.confine(run_dir)
         config = read_config(path)
         train = is_training(config)
         rows = None if train else report_rows([path])  # checks the folder first
@@ -289,7 +298,7 @@ class SearchDashboard(SyncedBox):
         self.handle, self._done_seen, self._done0 = handle, False, handle.progress.done
         self._begin(handle.config["evaluator"], handle.tasks, label)
         self.start_button.disabled, self.stop_button.disabled, self.results.value = True, False, ""
-        self._set_status(f"running <code>{html.escape(str(handle.run_dir))}</code>")
+        self._set_status(f"running <code>{html.escape(self.area.label(handle.run_dir))}</code>")
         self.refresh_runs()
         self._schedule()
 
@@ -311,13 +320,13 @@ class SearchDashboard(SyncedBox):
             raise ParameterError("a run is going; stop it first")
 
     def _begin(self, evaluator: dict, tasks, label: str) -> None:
-        """Move the shown run's curves to the faint "earlier runs" traces and reset the task slots.
-
-        The figure's traces are made once (:func:`_figure`) and only restyled: plotly's browser
-        view can merge messages that arrive together, which loses added traces, never values.
-        """
-        fig, old, self._train = self.figure, self.trace, evaluator.get("kind") == "train"
-        bench_name = "nb201" if self._train else evaluator["benchmark"]
+        """Move the shown run's curves to the faint "earlier runs" traces and reset the task slots. The
+        figure's traces are made once (:func:`_figure`) and only restyled: plotly's browser view can merge
+        messages that arrive together, which loses added traces, never values."""
+        fig, old, self._train = self.figure, self.trace, evaluator.get("kind") in ("train", "supernet")
+        bench_name = "nb201" if self._train else evaluator["benchmark"]  # trained NB201 cells map onto it
+        kind = evaluator.get("kind")  # DARTS-style and TNB101 cells are not on it
+        self._mappable = kind == "table" or (kind == "train" and evaluator.get("space", "nb201") == "nb201")
         if self._bench is not None and (self._bench.name, self._kind) != (bench_name, self._train):
             self._earlier = []  # scores of other tasks: nothing to compare with
         elif old is not None:
@@ -359,23 +368,14 @@ class SearchDashboard(SyncedBox):
         """Population callbacks, once per task (at most every POPULATION_S: each redraws a big map)."""
         latest, self._pending_population = self._pending_population, {}
         self._population_at = time.monotonic()
-        for task, cells in latest.items():
+        for task, cells in latest.items() if self._mappable else ():
             idx = [self._bench.index(c) for c in cells]
             for cb in list(self._population_cbs):
                 self._safe(lambda: cb(task, idx))
 
     def _draw_progress(self) -> None:
-        h, trace = self.handle, self.trace
-        done = sum(n for n, _, _ in trace.now.values())
-        budget = h.progress.budget if h is not None else None
-        total = done if not budget or trace.end in FINISHED_REASONS else budget * len(trace.tasks)
-        self.progress_bar.max, self.progress_bar.value = max(total, 1), min(done, total)
-        text = f"{done:,} / {total:,} evaluations"
-        if h is not None:
-            rate = (done - self._done0) / h.elapsed if h.elapsed > 0 else 0
-            left = f" · about {(total - done) / rate:.0f} s left" if h.running and rate > 0 else ""
-            text += f" · {h.elapsed:.1f} s{left} · {h.state}"
-        self.progress_text.value = f"<span style='color:{COLORS['muted']};margin-left:10px'>{text}</span>"
+        bar = self.progress_bar
+        bar.max, bar.value, self.progress_text.value = progress(self.handle, self.trace, self._done0)
 
     def _show_results(self, run_dir: Path, rows: list[dict] | None = None) -> None:
         if self._train:  # per task: best cell by validation accuracy, its test accuracy and size

@@ -1,14 +1,17 @@
 """Weight sharing as an evaluator: one DARTS-style supernet per task (PAPER.md section 6).
 
 :class:`SupernetEvaluator` follows the evaluator protocol.  Each call of
-``evaluate(archs, task)`` is one generation's new cells on one task (the search loop
-hands them over together): the task's supernet
-(:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch on the
-task's train split, each mini-batch through one architecture drawn uniformly from
-these cells and the task's recent ones (the last ``pool_size`` cells scored: the
-parents), and then every new cell is scored by its own validation accuracy with the
-shared weights: its correct answers over the images it saw, never counts pooled
-across cells.  BatchNorm uses each batch's statistics when scoring, because the
+``evaluate(archs, task)`` brings new cells of one task (the search loop hands a
+generation's cells over together).  Once per generation (the loop calls
+:meth:`SupernetEvaluator.begin_generation`; used alone, every call is a generation) the
+task's supernet (:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch
+on the task's train split, each mini-batch through one architecture drawn uniformly
+from these cells and the task's recent ones (the last ``pool_size`` cells scored: the
+parents).  Then every new cell is scored by its own validation accuracy with the shared
+weights: its correct answers over the images it saw, never counts pooled across cells.
+A strategy that evaluates transferred cells and children in two calls gets one epoch per
+generation too (with the first call's cells); the other calls only score, so every
+strategy trains its supernet equally long.  BatchNorm uses each batch's statistics when scoring, because the
 supernet's running averages mix every architecture it trained.
 
 Scores are final: a cell keeps the score of the generation it was scored in (an
@@ -53,10 +56,11 @@ STATE_VERSION = 1
 class _TaskState:
     """One task's supernet, optimiser, epochs trained, parents and scores."""
 
-    def __init__(self, net, opt, epoch: int, parents, scores: dict):
+    def __init__(self, net, opt, epoch: int, parents, scores: dict, trained_in: int | None = None):
         self.net, self.opt, self.epoch = net, opt, epoch
         self.parents = collections.deque(parents)
         self.scores = scores
+        self.trained_in = trained_in  # the search generation of the last epoch
 
 
 class SupernetEvaluator:
@@ -113,6 +117,7 @@ class SupernetEvaluator:
 
         self.space = get_space("darts")
         self._tasks: dict[str, _TaskState] = {}
+        self._generation_now: int | None = None
 
     def config(self) -> dict:
         """JSON-able description for :func:`supernet_evaluator_from_config` (without ``stop``, ``on_epoch``)."""
@@ -152,7 +157,8 @@ class SupernetEvaluator:
                     raise ValueError(f"version {saved.get('version')!r}, task {saved.get('task')!r}")
                 net.load_state_dict(saved["net"])
                 opt.load_state_dict(saved["opt"])
-                state = _TaskState(net, opt, int(saved["epoch"]), saved["parents"], dict(saved["scores"]))
+                state = _TaskState(net, opt, int(saved["epoch"]), saved["parents"], dict(saved["scores"]),
+                                   saved.get("trained_in"))
             except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
                 raise DataIntegrityError(f"supernet state {str(path)!r} of task {task!r} cannot be read ({exc}); "
                                          "delete it to start this task's supernet afresh") from None
@@ -171,10 +177,17 @@ class SupernetEvaluator:
         with open(tmp, "wb") as fh:
             torch.save({"version": STATE_VERSION, "task": task, "net": state.net.state_dict(),
                         "opt": state.opt.state_dict(), "epoch": state.epoch, "parents": list(state.parents),
+                        "trained_in": state.trained_in,
                         "scores": state.scores}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+
+    def begin_generation(self, generation: int) -> None:
+        """Called by the search loop as each generation starts: the first call of a generation that brings
+        new cells trains the epoch; its other calls (a strategy may evaluate transferred cells and children
+        apart) score their cells with the same weights."""
+        self._generation_now = int(generation)
 
     def epochs_trained(self, task: str) -> int:
         """Supernet epochs trained so far on ``task`` (saved ones included)."""
@@ -199,14 +212,14 @@ class SupernetEvaluator:
         state = self._state(task)
         todo = list(dict.fromkeys(a for a in names if a not in state.scores))
         if todo:
-            # without a saved state to reload, keep a copy: a stop must not lose the epochs and scores before it
-            kept = None if self.state_dir is not None else copy.deepcopy((state.net.state_dict(),
-                                                                          state.opt.state_dict()))
+            # with a stop flag but no saved state to reload, keep a copy: a stop must not lose the epochs before it
+            kept = copy.deepcopy((state.net.state_dict(), state.opt.state_dict())) if (
+                self.stop is not None and self.state_dir is None) else None
             try:
                 self._generation(task, state, todo)
             except TrainingStopped:  # the half-trained epoch is not kept
                 if kept is None:
-                    del self._tasks[task]
+                    del self._tasks[task]  # reloaded from state_dir
                 else:
                     state.net.load_state_dict(kept[0])
                     state.opt.load_state_dict(kept[1])
@@ -236,7 +249,8 @@ class SupernetEvaluator:
             picks = torch.randint(0, len(pool), (math.ceil(n / bs),), generator=gen).tolist()
             state.net.train()
             total, seen = torch.zeros((), device=self.device), 0
-            for b, s in enumerate(range(0, n, bs)):
+            train = self._generation_now is None or state.trained_in != self._generation_now
+            for b, s in enumerate(range(0, n, bs) if train else ()):
                 if n - s < 2 and s:
                     break  # BatchNorm needs two samples
                 if self.stop is not None and self.stop.is_set():
@@ -263,11 +277,13 @@ class SupernetEvaluator:
                     for s in range(0, n_valid, bs):
                         out = state.net(x_va[s:min(s + bs, n_valid)], genomes[arch])
                         correct += int((out.argmax(1) == y_va[s:min(s + bs, n_valid)]).sum())
-                state.scores[arch] = {"score": 100.0 * correct / n_valid, "epoch": state.epoch + 1,
+                state.scores[arch] = {"score": 100.0 * correct / n_valid, "epoch": state.epoch + train,
                                       "seconds": train_s / len(todo) + time.perf_counter() - t1,
                                       "valid_images": n_valid}
-        state.epoch += 1
         state.parents.extend(a for a in todo if a not in state.parents)
+        if not train:
+            return
+        state.epoch, state.trained_in = state.epoch + 1, self._generation_now
         if self.on_epoch is not None:
             best = max(state.scores[a]["score"] for a in todo)
             self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.schedule_epochs, float(total) / max(seen, 1),

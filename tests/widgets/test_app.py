@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ktnas_core import benchmarks
-from ktnas_core.search import Evaluated, read_events
+from ktnas_core.search import Evaluated, TableEvaluator, make_strategy, read_events, run_search
+from ktnas_core.search.rundirs import Limits, PathEscapeError
 from widgets import CellView, DisorderView, EmbeddingMap, SearchDashboard, build_app
 from widgets.app import TAB_TITLES
 
@@ -67,3 +70,56 @@ def test_tabs_are_built_when_first_selected(tmp_path):
     assert app.dashboard in search.children and app.search_map in search.children
     app.tabs.selected_index = 1
     assert maps[0] is app.embedding_map  # built once
+
+
+@pytest.fixture
+def no_ktnas_env(monkeypatch):
+    for name in ("KTNAS_DEMO", "KTNAS_RUNS_DIR", "KTNAS_MAX_RUNS", "KTNAS_MAX_EVALS", "KTNAS_MAX_VISITOR_RUNS",
+                 "KTNAS_ALLOW_TRAINING"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_the_app_confines_run_directories_to_its_root(tmp_path, no_ktnas_env):
+    outside = tmp_path / "elsewhere"
+    run_search(make_strategy("rea", "nb201", ["cifar10"]), TableEvaluator("nb201"), budget=5, run_dir=outside)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "link").symlink_to(outside, target_is_directory=True)
+    app = build_app(runs_dir=str(tmp_path / "runs"))
+    assert app.runs.confined and app.runs.path == tmp_path / "runs" and app.runs.limits == Limits()
+    dash = app.dashboard
+    for bad in ("../elsewhere", str(outside), "link"):
+        assert dash.resume(bad) is None
+        assert f"run directory &#x27;{bad}&#x27; is outside &#x27;{tmp_path / 'runs'}&#x27;" in dash.status.value
+        with pytest.raises(PathEscapeError, match="choose a folder inside it"):
+            dash.load_run(bad)
+    assert dash.handle is None
+
+
+def test_demo_mode_gives_each_visitor_a_folder_and_limits(tmp_path, no_ktnas_env):
+    no_ktnas_env.setenv("KTNAS_DEMO", "1")
+    no_ktnas_env.setenv("KTNAS_RUNS_DIR", str(tmp_path))
+    no_ktnas_env.setenv("KTNAS_MAX_RUNS", "1")  # one search at a time on the whole server
+    a, b = build_app().dashboard, build_app().dashboard
+    assert a.runs_dir.parent == b.runs_dir.parent == tmp_path and a.runs_dir != b.runs_dir
+    assert a.area.limits.max_evals == 3000 and a.evaluation.disabled  # the demo only looks scores up
+    a.budget.value = 1001
+    assert a.start() is None and "lower the budget to at most 1,000" in a.status.value
+    a.algorithm.value, a.budget.value = "predictor", 1000  # a GP fit per generation: it runs a while
+    running = a.start()
+    assert running is not None and running.run_dir.parent == a.runs_dir
+    assert f"running <code>{a.runs_dir.name}/" in a.status.value  # no server path shown
+    b.budget.value = 10
+    assert b.start() is None and "this server is running 1 searches" in b.status.value
+    a.stop()
+    assert running.wait(10)
+    deadline = time.monotonic() + 5
+    while (handle := b.start()) is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the stopped run's place is given back by its watcher thread
+    assert handle is not None and handle.wait(30) and handle.state == "finished"
+    a.refresh_runs(), b.refresh_runs()
+    assert [v for _, v in a.resume_choice.options] == [str(running.run_dir)]
+    assert b.resume_choice.options == ()  # b's run finished; a's stopped one is not b's to see
+    assert b.resume(running.run_dir) is None and "is outside" in b.status.value
+    a.evaluation.value = "train"  # what a crafted widget message could do to the disabled dropdown
+    assert a.start() is None and "training candidates is off" in a.status.value
