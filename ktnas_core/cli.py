@@ -10,7 +10,9 @@
     ktnas report runs/* --csv results.csv # best cell, scores, rank, regret, evaluations, GPU-hours
 
 Errors of the user's making print one line, ``ktnas: error: ...``, and
-exit with status 2; nothing prints a traceback.
+exit with status 2; nothing prints a traceback.  Warnings of ktnas (e.g. a resumed
+run that recovered from a damaged checkpoint) print one line, ``ktnas: warning: ...``.
+Ctrl-C before a search starts exits with status 130 (``ktnas: interrupted``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from typing import Sequence
 
-from .errors import KtnasError
+from .errors import KtnasError, KtnasWarning
 
 __all__ = ["main", "build_parser"]
 
@@ -138,6 +141,25 @@ def cmd_disorder(args) -> dict:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ktnas`` console script; returns the exit status."""
+    show = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, KtnasWarning):
+            print(f"ktnas: warning: {message}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", KtnasWarning)
+            warnings.showwarning = one_line
+            return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside a search (which handles it itself)
+        print("ktnas: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)

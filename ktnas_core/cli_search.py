@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import ParameterError
+from .errors import DataIntegrityError, ParameterError
 
 __all__ = ["COLUMNS", "add_search_commands", "cmd_run", "cmd_resume", "cmd_report",
            "report_rows"]
@@ -104,10 +104,20 @@ def _is_run_dir(path: Path) -> bool:
     return (path / ck.CONFIG).is_file()
 
 
+def _probe(flag: str, path: Path) -> tuple[bool, bool]:
+    """``(exists, is a directory)`` of ``path``; a name the system refuses is a :class:`ParameterError`."""
+    try:
+        return path.exists(), path.is_dir()
+    except (OSError, ValueError) as e:  # a name too long, with a NUL byte, a loop of links, ...
+        raise ParameterError(f"{flag} {str(path)!r} is not a usable path ({getattr(e, 'strerror', None) or e})"
+                             ) from None
+
+
 def _check_out(path: Path) -> None:
-    if path.exists() and not path.is_dir():
+    exists, is_dir = _probe("--out", path)
+    if exists and not is_dir:
         raise ParameterError(f"--out {str(path)!r} is a file; choose a new or empty directory")
-    if path.is_dir() and any(path.iterdir()):
+    if is_dir and any(path.iterdir()):
         if _is_run_dir(path):
             raise ParameterError(f"--out {str(path)!r} already holds a ktnas run; continue it with: "
                                  f"ktnas resume {path} (or choose a new directory)")
@@ -116,9 +126,10 @@ def _check_out(path: Path) -> None:
 
 def _check_run_dir(text: str) -> Path:
     path = Path(text)
-    if not path.exists():
+    exists, is_dir = _probe("run directory", path)
+    if not exists:
         raise ParameterError(f"run directory {text!r} does not exist")
-    if not path.is_dir():
+    if not is_dir:
         raise ParameterError(f"{text!r} is not a directory; give a run directory made by ktnas run")
     if not _is_run_dir(path):
         raise ParameterError(f"{text!r} is not a ktnas run directory (it has no config.json); "
@@ -250,8 +261,8 @@ def cmd_run(args: Any) -> dict | int:
                     stop_on_optimum=args.stop_on_optimum, seed=args.seed, run_dir=out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ParameterError(f"cannot create --out {str(out)!r}: {e.strerror or e}") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the name
+        raise ParameterError(f"cannot create --out {str(out)!r}: {getattr(e, 'strerror', None) or e}") from None
 
     def start(callbacks, stop):
         search.callbacks, search.stop = list(callbacks), stop
@@ -303,9 +314,12 @@ def report_rows(dirs: list) -> list[dict]:
                                  "report needs one of them")
         bench = None if train else load(ev["benchmark"])
         metric = None if train else ev.get("metric")
-        tasks = list(config["tasks"])
-        label = config["strategy"].get("label", config["strategy"].get("class"))
-        label = _CLI_NAME.get(label, label)
+        tasks, strategy = config["tasks"], config["strategy"]
+        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or not isinstance(strategy, dict):
+            raise DataIntegrityError(f"{path / ck.CONFIG} has tasks {tasks!r} and strategy {strategy!r}; a list of "
+                                     "task names and a dict were expected: the file is corrupted")
+        label = strategy.get("label", strategy.get("class"))
+        label = _CLI_NAME.get(label, label) if isinstance(label, str) else str(label)
         log = summarize_log(path / ck.EVENTS, tasks)
         best, n_evals, cost = log.best, log.n_evals, log.cost_s
         status = _status(log.last)

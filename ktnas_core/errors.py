@@ -29,6 +29,9 @@ __all__ = [
     "ParameterError",
     "FeatureTypeError",
     "DataIntegrityError",
+    "FormatVersionError",
+    "KtnasWarning",
+    "RecoveryWarning",
 ]
 
 
@@ -73,3 +76,15 @@ class FeatureTypeError(ParameterError, TypeError):
 
 class DataIntegrityError(KtnasError, RuntimeError):
     """A shipped or rebuilt table that fails its checks (shape, checksum, schema)."""
+
+
+class FormatVersionError(DataIntegrityError):
+    """A run-directory file written by another version of ktnas (its format version is not one this ktnas reads)."""
+
+
+class KtnasWarning(UserWarning):
+    """Root of the warnings ktnas issues (the ``ktnas`` command prints them as ``ktnas: warning: ...``)."""
+
+
+class RecoveryWarning(KtnasWarning):
+    """A resumed run found a damaged checkpoint or event log and continued from an earlier good state."""

@@ -39,7 +39,6 @@ __all__ = ["BENCHMARKS", "Benchmark", "Metric", "Optimum", "TableSpec", "ZERO_CO
 BENCHMARKS = tuple(SPECS)
 
 
-@functools.lru_cache(maxsize=None)
 def load(name: str) -> Benchmark:
     """Load a shipped benchmark table (cached: one shared, read-only instance per name).
 
@@ -50,10 +49,14 @@ def load(name: str) -> Benchmark:
     DataIntegrityError
         If the shipped file is missing a column or has the wrong length.
     """
-    try:
-        spec = SPECS[name]
-    except (KeyError, TypeError):
-        raise UnknownBenchmarkError(f"benchmark {name!r} is not shipped; choose one of {list(SPECS)}") from None
+    if not isinstance(name, str) or name not in SPECS:  # checked before the cache, which needs a hashable name
+        raise UnknownBenchmarkError(f"benchmark {name!r} is not shipped; choose one of {list(SPECS)}")
+    return _load(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str) -> Benchmark:
+    spec = SPECS[name]
     ref = resources.files(__package__).joinpath("data", spec.file)
     try:
         with ref.open("rb") as f, np.load(f, allow_pickle=False) as npz:

@@ -3,8 +3,10 @@
 It counts evaluations per task (a repeated query of the same cell on the same
 task is free: cached), tracks simulated cost, checks a stop flag before each batch of
 evaluations, emits events to callbacks and to ``events.jsonl``, and writes an
-atomic ``checkpoint.json`` after every generation, from which :func:`resume`
-continues exactly (same result and same event log, timestamps aside).
+atomic, checksummed ``checkpoint.json`` after every generation (keeping the one before as
+``checkpoint.prev.json``), from which :func:`resume` continues exactly (same result and same
+event log, timestamps aside); a damaged newest checkpoint or log prefix falls back to the
+previous one (:mod:`~ktnas_core.search.recovery`).
 
 The evaluation cache is not copied into each checkpoint: it is rebuilt on
 resume from the event log's prefix that the checkpoint names (the log is
@@ -26,12 +28,14 @@ import dataclasses
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 
-from ..errors import DataIntegrityError, ParameterError
+from ..errors import DataIntegrityError, KtnasError, ParameterError, RecoveryWarning
 from . import checkpoint as ck
+from . import recovery
 from .evaluators import Evaluation, evaluator_from_config
 from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
 from .multitask import Independent, MultiTaskStrategy
@@ -59,9 +63,15 @@ def strategy_from_config(config: dict) -> MultiTaskStrategy:
     """
     spec = config.get("strategy")
     classes = multitask_classes()
-    if not isinstance(spec, dict) or spec.get("class") not in classes:
-        raise DataIntegrityError(f"config names strategy {spec!r}; this ktnas knows {list(classes)}")
-    return classes[spec["class"]](**spec["params"])
+    if not isinstance(spec, dict) or not isinstance(spec.get("class"), str) or spec["class"] not in classes or (
+            not isinstance(spec.get("params"), dict)):
+        raise DataIntegrityError(f"config names strategy {spec!r}; this ktnas knows {list(classes)} (with a dict "
+                                 "of params)")
+    try:
+        return classes[spec["class"]](**spec["params"])
+    except TypeError as e:  # a parameter this ktnas does not have
+        raise DataIntegrityError(f"config's strategy {spec['class']} cannot be rebuilt ({e}); was the run made "
+                                 "by another ktnas version?") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,11 +88,15 @@ class TaskResult:
 
 @dataclasses.dataclass(frozen=True)
 class SearchResult:
-    """Why the run ended, how many generations it completed, and a :class:`TaskResult` per task."""
+    """Why the run ended, how many generations it completed, and a :class:`TaskResult` per task.
+
+    ``recovered`` (not compared) holds what :func:`resume` found damaged and recovered from, one line each.
+    """
 
     reason: str
     generations: int
     tasks: dict
+    recovered: tuple = dataclasses.field(default=(), compare=False)
 
 
 class _Stopped(Exception):
@@ -139,6 +153,7 @@ class Search:
         self.run_dir = None if run_dir is None else Path(run_dir)
         self._log: EventLog | None = None
         self._fresh = True
+        self.recovered: tuple = ()
 
     # -- configuration and checkpoints ---------------------------------------------
     def config(self) -> dict:
@@ -156,9 +171,10 @@ class Search:
             return
         self._last_checkpoint = time.monotonic()
         self._log.sync()
-        ck.atomic_write_json(self.run_dir / ck.CHECKPOINT, {
+        ck.write_checkpoint(self.run_dir, {
             "version": ck.CHECKPOINT_VERSION, "generation": self.generation, "n_events": self.n_events,
-            "log_bytes": self._log.tell(), "n_evals": self.n_evals, "cost_s": self.cost_s,
+            "log_bytes": self._log.tell(), "log_sha256": self._log.digest(), "n_evals": self.n_evals,
+            "cost_s": self.cost_s,
             "best": self.best, "optimum_at": self.optimum_at,
             "strategy": self.strategy.state_dict()})
 
@@ -168,7 +184,8 @@ class Search:
         self.cost_s = {t: float(state["cost_s"][t]) for t in self.tasks}
         self.best = {t: None if state["best"][t] is None else (state["best"][t][0], float(state["best"][t][1]))
                      for t in self.tasks}
-        self.optimum_at = dict(state["optimum_at"])
+        self.optimum_at = {t: None if state["optimum_at"][t] is None else int(state["optimum_at"][t])
+                           for t in self.tasks}
         self.strategy.load_state_dict(state["strategy"])
         path = self.run_dir / ck.EVENTS
         ck.truncate_log(path, int(state["log_bytes"]), self.n_events)
@@ -233,6 +250,9 @@ class Search:
         return told
 
     def _generation(self) -> None:
+        begin = getattr(self.evaluator, "begin_generation", None)
+        if callable(begin):  # e.g. a supernet trains one epoch per generation, however often it is called
+            begin(self.generation)
         while True:
             if self.stop is not None and self.stop.is_set():
                 raise _Stopped
@@ -268,11 +288,7 @@ class Search:
     def run(self) -> SearchResult:
         """Run to the end (or until the stop flag is set) and return the :class:`SearchResult`."""
         if self.run_dir is not None and self._fresh:
-            if self.run_dir.exists() and any(self.run_dir.iterdir()):
-                raise ParameterError(f"run_dir {str(self.run_dir)!r} is not empty; choose a new directory or "
-                                     "resume() it")
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            ck.atomic_write_json(self.run_dir / ck.CONFIG, self.config())
+            ck.create_run_dir(self.run_dir, self.config())
         if self.run_dir is not None:
             self._log = EventLog(self.run_dir / ck.EVENTS)
         try:
@@ -297,7 +313,7 @@ class Search:
     def result(self, reason: str) -> SearchResult:
         tasks = {t: TaskResult(None if b is None else b[0], None if b is None else b[1], self.n_evals[t],
                                self.cost_s[t], self.optimum_at[t]) for t, b in self.best.items()}
-        return SearchResult(reason, self.generation, tasks)
+        return SearchResult(reason, self.generation, tasks, self.recovered)
 
 
 def run_search(strategies: Any, evaluator: Any, **kwargs: Any) -> SearchResult:
@@ -339,16 +355,24 @@ def run_search(strategies: Any, evaluator: Any, **kwargs: Any) -> SearchResult:
 
 def resume(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: Iterable[Callable] = (),
            stop: threading.Event | None = None) -> SearchResult:
-    """Continue the run in ``run_dir`` from its last checkpoint, exactly as if it had not stopped.
+    """Continue the run in ``run_dir`` from its last good checkpoint, exactly as if it had not stopped.
+
+    When ``checkpoint.json`` or the event-log prefix it covers is damaged, the run continues from
+    ``checkpoint.prev.json`` (see :mod:`~ktnas_core.search.recovery`): a
+    :class:`~ktnas_core.errors.RecoveryWarning` says what was wrong, and so does the result's
+    ``recovered``.
 
     Raises
     ------
+    FormatVersionError
+        For a config or checkpoints written by another ktnas version.
     DataIntegrityError
-        For a missing, corrupted or other-version config or checkpoint, or a short event log.
+        For a missing or corrupted config, or when no checkpoint verifies with its event log.
     """
     run_dir = Path(run_dir)
-    config = ck.read_json(run_dir / ck.CONFIG, ("strategy", "evaluator", "budget", "max_generations"))
-    state = ck.read_json(run_dir / ck.CHECKPOINT, ("generation", "n_events", "log_bytes", "strategy"))
+    config = ck.read_json(run_dir / ck.CONFIG, ("strategy", "evaluator", "budget", "max_generations",
+                                                "stop_on_optimum", "seed", "checkpoint_every", "checkpoint_seconds"))
+    point = recovery.resume_point(run_dir)
     strategies = strategy_from_config(config)
     evaluator = evaluator_from_config(config["evaluator"]) if evaluator is None else evaluator
     search = Search(strategies, evaluator, budget=config["budget"], max_generations=config["max_generations"],
@@ -356,5 +380,15 @@ def resume(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: Iter
                     callbacks=callbacks, stop=stop, checkpoint_every=config["checkpoint_every"],
                     checkpoint_seconds=config["checkpoint_seconds"])
     search.seed = config["seed"]
-    search._restore(state)
+    for note in point.notes:
+        warnings.warn(note, RecoveryWarning, stacklevel=2)
+    search.recovered = point.notes
+    recovery.adopt(run_dir, point)
+    try:
+        search._restore(point.state)
+    except KtnasError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as e:
+        raise DataIntegrityError(f"{point.path} holds a state this run cannot restore ({type(e).__name__}: {e}); "
+                                 "the file is corrupted or from another ktnas version") from None
     return search.run()

@@ -141,15 +141,18 @@ def evaluator_from_config(config: dict, **kwargs: Any) -> Any:
     ParameterError
         For another kind (pass such evaluators to ``resume`` yourself).
     """
-    if isinstance(config, dict) and config.get("kind") == "train":
-        from .training import training_evaluator_from_config
-
-        return training_evaluator_from_config(config, **kwargs)
-    if isinstance(config, dict) and config.get("kind") == "supernet":
-        from .supernet import supernet_evaluator_from_config
-
-        return supernet_evaluator_from_config(config, **kwargs)
-    if not isinstance(config, dict) or config.get("kind") != "table":
+    kind = config.get("kind") if isinstance(config, dict) else None
+    if kind in ("train", "supernet"):
+        if kind == "train":
+            from .training import training_evaluator_from_config as rebuild
+        else:
+            from .supernet import supernet_evaluator_from_config as rebuild
+        try:
+            return rebuild(config, **kwargs)
+        except TypeError as e:  # a missing or unknown setting
+            raise ParameterError(f"evaluator config {config!r} cannot be rebuilt ({e}); was it written by "
+                                 "another ktnas version?") from None
+    if kind != "table":
         raise ParameterError(f"evaluator config {config!r} cannot be rebuilt; kinds 'table', 'train' and "
                              "'supernet' can, pass evaluator= to resume for other kinds")
-    return TableEvaluator(config["benchmark"], config.get("metric"))
+    return TableEvaluator(config.get("benchmark"), config.get("metric"))

@@ -17,6 +17,8 @@ True
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import json
 import os
 import time
@@ -141,6 +143,15 @@ EVENT_TYPES: dict[str, type[Event]] = {c.__name__: c for c in (RunStarted, Evalu
                                                               GenerationDone, RunFinished, RunFailed)}
 
 
+_KINDS = {"str": (str,), "float": (int, float), "int": (int,), "bool": (bool,), "dict": (dict,)}
+
+
+@functools.lru_cache(maxsize=None)
+def _field_kinds(cls: type) -> tuple:
+    """``(field name, allowed types)`` of an event class (its annotations are strings)."""
+    return tuple((f.name, _KINDS[f.type]) for f in dataclasses.fields(cls) if f.type in _KINDS)
+
+
 def event_from_json(line: str) -> Event:
     """Parse one JSON line written by :meth:`Event.to_json`.
 
@@ -152,8 +163,13 @@ def event_from_json(line: str) -> Event:
     try:
         d = json.loads(line)
         cls = EVENT_TYPES[d.pop("event")]
-        return cls(**d)
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        event = cls(**d)
+        for name, kinds in _field_kinds(cls):
+            value = getattr(event, name)
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise TypeError(f"field {name}={value!r} is not {kinds[-1].__name__}")
+        return event
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise DataIntegrityError(f"not an event line: {line[:80]!r} ({type(e).__name__}: {e}); "
                                  f"known events are {list(EVENT_TYPES)}") from None
 
@@ -175,15 +191,26 @@ class EventLog:
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
-        self._f = open(self.path, "a", encoding="utf-8")
+        self._sha = hashlib.sha256()
+        if os.path.isfile(self.path):  # appending: the digest covers what is already there
+            with open(self.path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    self._sha.update(block)
+        self._f = open(self.path, "a", encoding="utf-8", newline="\n")
 
     def __call__(self, event: Event) -> None:
-        self._f.write(event.to_json() + "\n")
+        line = event.to_json() + "\n"
+        self._f.write(line)
         self._f.flush()
+        self._sha.update(line.encode("utf-8"))
 
     def tell(self) -> int:
         """Current size of the file in bytes."""
         return self._f.tell()
+
+    def digest(self) -> str:
+        """Hex SHA-256 of the file's bytes so far (kept up to date as events are written)."""
+        return self._sha.hexdigest()
 
     def sync(self) -> None:
         """Flush and fsync the file."""
@@ -209,14 +236,15 @@ def read_events(path: str | os.PathLike, limit: int | None = None) -> Iterator[E
     DataIntegrityError
         Naming the file and line of the first line that does not parse.
     """
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
             if limit is not None and n > limit:
                 return
             try:
-                yield event_from_json(line)
-            except DataIntegrityError as e:
+                event = event_from_json(raw.decode("utf-8"))
+            except (UnicodeDecodeError, DataIntegrityError) as e:
                 raise DataIntegrityError(f"{os.fspath(path)} line {n}: {e}") from None
+            yield event
 
 
 @dataclasses.dataclass

@@ -44,7 +44,7 @@ from ..spaces import get_space
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
 from .strategies import check_choice, check_int, check_rate, make_rng
-from .transfer import EMBEDDINGS, TRANSFERS, Features, candidates_for, choose
+from .transfer import EMBEDDINGS, TRANSFERS, Features, candidates_for, choose, transfer_roles
 
 __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]
 
@@ -142,7 +142,7 @@ class MultiTaskEvolution(MultiTaskStrategy):
             if not isinstance(value, bool):
                 raise ParameterError(f"{flag}={value!r} must be True or False")
         self.skip_nonpositive, self.fresh_transfers = skip_nonpositive, fresh_transfers
-        self.sources, self.targets = (self._roles(n, v) for n, v in (("sources", sources), ("targets", targets)))
+        self.sources, self.targets = transfer_roles(self.tasks, sources, targets, self.transfer)
         self.embedding = check_choice("embedding", embedding, list(EMBEDDINGS))
         self.rmp = check_rate("rmp", rmp)
         self.warmup = check_choice("warmup", warmup, WARMUPS)
@@ -175,13 +175,6 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self._transfer_sources: dict[str, list] = {}
         self._events: list = []
         self.generation_complete = True
-
-    def _roles(self, name: str, tasks: Sequence | None) -> tuple:
-        if tasks is None:
-            return self.tasks
-        if isinstance(tasks, str) or any(t not in self.tasks for t in tasks):
-            raise ParameterError(f"{name}={tasks!r} must be a list of the run's tasks {list(self.tasks)}")
-        return tuple(t for t in self.tasks if t in tasks)
 
     # -- protocol ----------------------------------------------------------------------
     @property

@@ -41,6 +41,7 @@ ktnas_core.errors.ParameterError: strategy 'ktnass' is not known; choose one of 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 from ..errors import ParameterError
@@ -79,7 +80,7 @@ ZERO_COST_TASKS = {"nb201": ("cifar10", "cifar100", "ImageNet16-120")}
 STRATEGY_NAMES = (*VARIANTS, "rea", "random")
 
 
-def make_strategy(name: str, space: str, tasks: Sequence[str], **overrides: Any) -> MultiTaskStrategy:
+def make_strategy(name: str, space: str, tasks: Sequence[str], /, **overrides: Any) -> MultiTaskStrategy:
     """The strategy ``name`` on ``space`` for ``tasks``, with the paper's defaults and ``overrides``.
 
     Parameters
@@ -98,12 +99,19 @@ def make_strategy(name: str, space: str, tasks: Sequence[str], **overrides: Any)
     ParameterError
         For an unknown name or space, or a parameter out of range.
     """
-    if name not in STRATEGY_NAMES:
+    if not isinstance(name, str) or name not in STRATEGY_NAMES:
         raise ParameterError(f"strategy {name!r} is not known; choose one of {list(STRATEGY_NAMES)}")
-    if space not in BASE:
+    if not isinstance(space, str) or space not in BASE:
         raise ParameterError(f"space {space!r} has no preset; choose one of {list(BASE)}")
-    if isinstance(tasks, str) or not tasks:
+    if not isinstance(tasks, Sequence) or isinstance(tasks, str) or not tasks or not all(
+            isinstance(t, str) for t in tasks):
         raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
+    cls = {"rea": RegularizedEvolution, "random": RandomSearch}.get(name, MultiTaskEvolution)
+    allowed = [p for p in inspect.signature(cls).parameters if p not in ("space", "tasks")]
+    unknown = sorted(set(overrides) - set(allowed))
+    if unknown:
+        verb = "is not a parameter" if len(unknown) == 1 else "are not parameters"
+        raise ParameterError(f"{', '.join(unknown)} {verb} of strategy {name!r}; choose from {allowed}")
     if name == "rea":
         return Independent({t: RegularizedEvolution(space, **overrides) for t in tasks})
     if name == "random":

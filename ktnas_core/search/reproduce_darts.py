@@ -86,7 +86,8 @@ def _search(work: Path, strategy: str, seed: int, tasks: list[str], datasets: di
             best = ", ".join(f"{t} {b['score']:.1f}" for t, b in event.best.items())
             say(f"{strategy} seed {seed}: generation {event.generation + 1}/{generations}, supernet best {best}")
 
-    status = run_status(run_dir) if (run_dir / "checkpoint.json").exists() else None
+    saved = any((run_dir / name).exists() for name in ("checkpoint.json", "checkpoint.prev.json"))
+    status = run_status(run_dir) if saved else None
     if status is None:
         if run_dir.exists():  # a run that died before its first checkpoint: start it again
             import shutil

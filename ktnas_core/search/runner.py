@@ -40,8 +40,9 @@ from typing import Any, Callable, Iterable
 from ..errors import DataIntegrityError, ParameterError
 from . import checkpoint as ck
 from .driver import Search, SearchResult, resume
-from .events import (Evaluated, Event, GenerationDone, RunFailed, RunFinished, TransferLabelled, Transferred,
-                     event_from_json, read_events)
+from .events import Evaluated, Event, RunFailed, RunFinished, event_from_json, read_events
+from .recovery import resume_point
+from .trace import RunTrace, fold  # noqa: F401 - re-exported: widgets import them from here
 
 __all__ = ["FINISHED_REASONS", "Progress", "RunHandle", "RunTrace", "STATES", "fold", "list_runs", "resume_run",
            "run_status", "start_run"]
@@ -86,12 +87,16 @@ class RunHandle:
     tasks : tuple of str
     config : dict
         The run's configuration (as in ``config.json``).
+    recovered : tuple of str
+        For a resumed run whose newest checkpoint or event log was damaged: what was wrong and
+        which checkpoint it continues from, one line each (empty otherwise).
     """
 
     def __init__(self, target: Callable[[list, threading.Event], SearchResult], *, tasks: Iterable[str],
                  budget: int | None, config: dict, run_dir: Path | None, replay: Iterable[Event] = (),
-                 n_evals: dict | None = None, cost_s: dict | None = None):
+                 n_evals: dict | None = None, cost_s: dict | None = None, recovered: tuple = ()):
         self.run_dir, self.tasks, self.config, self._budget = run_dir, tuple(tasks), config, budget
+        self.recovered = tuple(recovered)
         self._lock = threading.Lock()
         self._queue: collections.deque = collections.deque(replay)
         self._n_evals = {t: 0 for t in self.tasks} if n_evals is None else dict(n_evals)
@@ -178,93 +183,15 @@ class RunHandle:
         return len(self._queue)
 
 
-@dataclasses.dataclass
-class RunTrace:
-    """What a live view shows of a run, built event by event by :func:`fold` (no UI involved).
-
-    ``curves[task]`` is three lists (evaluations, simulated GPU-hours, best score) with a point
-    at each improvement; ``now[task]`` is [evaluations, cost_s, best]; ``transfers`` maps
-    (generation, target, cell) to a row of each accepted transfer (its ``score`` on the target
-    once evaluated, its ``label`` once labelled); ``rejected`` keeps the latest rejected rows;
-    ``populations`` collects (task, cells evaluated on it) per ended generation until taken.
-
-    Examples
-    --------
-    >>> from ktnas_core.search import TableEvaluator, make_strategy, run_search
-    >>> trace = RunTrace(("cifar10", "cifar100"))
-    >>> res = run_search(make_strategy("ktnas", "nb201", trace.tasks), TableEvaluator("nb201"), budget=30,
-    ...                  seed=0, callbacks=[lambda e: fold(trace, e)])
-    >>> trace.end, trace.now["cifar10"][2] == trace.points("cifar10")[2][-1] == res.tasks["cifar10"].best_score
-    ('budget', True)
-    >>> all(r["score"] is not None for r in trace.transfers.values()), len(trace.transfers) > 0
-    (True, True)
-    """
-
-    tasks: tuple
-    label: str = ""
-    keep_rejected: int = 12
-    curves: dict = dataclasses.field(default_factory=dict)
-    now: dict = dataclasses.field(default_factory=dict)
-    transfers: dict = dataclasses.field(default_factory=dict)
-    rejected: collections.deque = dataclasses.field(default_factory=collections.deque)
-    generation_cells: dict = dataclasses.field(default_factory=dict)
-    populations: list = dataclasses.field(default_factory=list)
-    end: str | None = None
-    n_events: int = 0
-
-    def __post_init__(self):
-        self.rejected = collections.deque(self.rejected, maxlen=self.keep_rejected)
-        for t in self.tasks:
-            self.curves.setdefault(t, ([], [], []))
-            self.now.setdefault(t, [0, 0.0, None])
-
-    def points(self, task: str) -> tuple[list, list, list]:
-        """The task's step curve (evaluations, GPU-hours, best), extended to its latest evaluation."""
-        xs, hs, ys = (list(c) for c in self.curves[task])
-        n, cost, best = self.now[task]
-        if ys and xs[-1] != n:
-            xs, hs, ys = xs + [n], hs + [cost / 3600], ys + [best]
-        return xs, hs, ys
-
-
-def fold(trace: RunTrace, event: Event) -> None:
-    """Fold one event into ``trace`` (the only state it touches)."""
-    trace.n_events += 1
-    if isinstance(event, Evaluated):
-        trace.generation_cells.setdefault(event.task, []).append(event.arch)
-        row = trace.transfers.get((event.generation, event.task, event.arch))
-        if row is not None and row["score"] is None:
-            row["score"] = event.score
-        if event.new and event.task in trace.now:
-            now = trace.now[event.task]
-            now[0], now[1] = event.n_evals_task, now[1] + event.cost_s
-            if now[2] is None or event.score > now[2]:
-                now[2] = event.score
-                for series, value in zip(trace.curves[event.task], (now[0], now[1] / 3600, event.score)):
-                    series.append(value)
-    elif isinstance(event, Transferred):
-        row = dict(seq=trace.n_events, generation=event.generation, cell=event.arch, source=event.source,
-                   target=event.target, phi=event.phi, accepted=event.accepted, score=None, label=None)
-        if event.accepted:
-            trace.transfers[(event.generation, event.target, event.arch)] = row
-        else:
-            trace.rejected.append(row)
-    elif isinstance(event, TransferLabelled):
-        row = trace.transfers.get((event.generation, event.target, event.arch))
-        if row is not None:
-            row["label"] = event.label
-    elif isinstance(event, GenerationDone):
-        trace.populations += list(trace.generation_cells.items())
-        trace.generation_cells = {}
-    elif isinstance(event, (RunFinished, RunFailed)):
-        trace.end = event.reason if isinstance(event, RunFinished) else f"failed: {event.error}"
-
-
 def _check_new_dir(run_dir: Any) -> Path | None:
     if run_dir is None:
         return None
     path = Path(run_dir)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    try:
+        taken = path.exists() and (not path.is_dir() or any(path.iterdir()))
+    except (OSError, ValueError) as e:  # a name too long, with a NUL byte, unreadable, ...
+        raise ParameterError(f"run_dir {str(path)!r} is not usable ({getattr(e, 'strerror', None) or e})") from None
+    if taken:
         raise ParameterError(f"run_dir {str(path)!r} is not an empty directory; choose a new directory or "
                              "resume_run() it")
     return path
@@ -318,15 +245,24 @@ def resume_run(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: 
         yields the whole run's events (as an uninterrupted run would) and the progress
         starts where the checkpoint left it.
 
+    A damaged newest checkpoint or event log is recovered from (see
+    :func:`~ktnas_core.search.recovery.resume_point`); the handle's ``recovered`` says what was wrong.
+
     Raises
     ------
     DataIntegrityError
-        In the caller's thread, for a missing or corrupted config or checkpoint.
+        In the caller's thread, for a missing or corrupted config, or when no checkpoint verifies.
     """
     path = Path(run_dir)
     config = ck.read_json(path / ck.CONFIG, ("strategy", "evaluator", "budget", "tasks"))
-    state = ck.read_json(path / ck.CHECKPOINT, ("n_events", "n_evals", "cost_s"))
-    tasks = list(config["tasks"])
+    point = resume_point(path)
+    state = point.state
+    try:
+        tasks = [str(t) for t in config["tasks"]]
+        n_evals, cost_s = {t: int(state["n_evals"][t]) for t in tasks}, {t: float(state["cost_s"][t]) for t in tasks}
+    except (KeyError, TypeError, ValueError) as e:
+        raise DataIntegrityError(f"{point.path} does not match the tasks of {path / ck.CONFIG} "
+                                 f"({type(e).__name__}: {e}); the files are corrupted") from None
     prefix = list(read_events(path / ck.EVENTS, limit=int(state["n_events"]))) if replay else []
     extra = list(callbacks)
 
@@ -334,8 +270,7 @@ def resume_run(run_dir: str | os.PathLike, evaluator: Any = None, *, callbacks: 
         return resume(path, evaluator, callbacks=[*cbs, *extra], stop=stop)
 
     return RunHandle(target, tasks=tasks, budget=config["budget"], config=config, run_dir=path, replay=prefix,
-                     n_evals={t: int(state["n_evals"][t]) for t in tasks},
-                     cost_s={t: float(state["cost_s"][t]) for t in tasks})
+                     n_evals=n_evals, cost_s=cost_s, recovered=point.notes)
 
 
 def _last_line(path: Path, chunk: int = 4096) -> str | None:

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "candidates_for", "choose"]
+__all__ = ["TRANSFERS", "EMBEDDINGS", "Candidate", "Features", "candidates_for", "choose", "transfer_roles"]
 
 #: transfer policies
 TRANSFERS = ("rank", "random", "best", "none")
@@ -39,6 +39,34 @@ TRANSFERS = ("rank", "random", "best", "none")
 EMBEDDINGS = {"node2vec": "Node2VecEmbedder", "arch2vec": "Arch2VecEmbedder", "onehot": "OneHotEncoder",
               "path": "PathEncoder"}
 _STATELESS = ("onehot", "path")  # encodings that need no fitting on the space
+
+
+def transfer_roles(tasks: Sequence[str], sources: Sequence | None, targets: Sequence | None,
+                   transfer: str) -> tuple[tuple, tuple]:
+    """The tasks that send and that receive transferred cells (None: every task), in ``tasks``' order.
+
+    Given ``sources`` or ``targets``, each target must have a source other than itself.
+
+    >>> transfer_roles(("a", "b", "c"), ["a"], None, "rank")
+    (('a',), ('a', 'b', 'c'))
+    >>> transfer_roles(("a", "b"), ["a"], ["a"], "rank")
+    Traceback (most recent call last):
+    ...
+    ktnas_core.errors.ParameterError: targets ['a'] have no source but themselves (sources=['a']); a task does not transfer to itself: add another source, drop it from the targets, or use transfer='none'
+    """
+    roles = []
+    for name, given in (("sources", sources), ("targets", targets)):
+        if given is not None and (not isinstance(given, Sequence) or isinstance(given, str)
+                                  or any(t not in tasks for t in given)):
+            raise ParameterError(f"{name}={given!r} must be a list of the run's tasks {list(tasks)}")
+        roles.append(tuple(tasks) if given is None else tuple(t for t in tasks if t in given))
+    if transfer != "none" and (sources is not None or targets is not None):
+        alone = [t for t in (roles[1] if targets is not None else ()) if not set(roles[0]) - {t}]
+        if alone or not any(s != t for s in roles[0] for t in roles[1]):
+            raise ParameterError(f"targets {alone or list(roles[1])} have no source but themselves "
+                                 f"(sources={list(roles[0])}); a task does not transfer to itself: add another "
+                                 "source, drop it from the targets, or use transfer='none'")
+    return roles[0], roles[1]
 
 
 @dataclasses.dataclass(frozen=True)

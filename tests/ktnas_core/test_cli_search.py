@@ -3,6 +3,9 @@
 import csv
 import json
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -269,3 +272,53 @@ def test_sources_and_targets_from_the_command_line(tmp_path, capsys):
     assert main(["run", "--benchmark", "nb201", "--tasks", "cifar10", "--strategy", "rea", "--sources", "cifar10",
                  "--out", str(tmp_path / "x")]) == 2
     assert "--sources applies to the multi-task strategies, not 'rea'" in capsys.readouterr().err
+
+
+# the real command in a child process; each table look-up sleeps 30 ms so that the run lasts long enough
+SLOW_CLI = """
+import sys, time
+from ktnas_core.search import TableEvaluator
+look_up = TableEvaluator.evaluate
+TableEvaluator.evaluate = lambda self, archs, task: (time.sleep(0.03), look_up(self, archs, task))[1]
+from ktnas_core.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_in_a_child_process_ends_within_2_s_and_resumes(tmp_path, capsys):
+    args = ["run", "--benchmark", "nb201", "--tasks", "cifar10,cifar100", "--strategy", "ktnas", "--seed", "4",
+            "--budget", "300"]
+    cut = tmp_path / "cut"
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, *args, "--out", str(cut), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (cut / "events.jsonl").is_file() and time.monotonic() - t0 < 60:
+        time.sleep(0.05)  # the search (and its Ctrl-C handler) has started
+    time.sleep(max(0.2, 1.5 - (time.monotonic() - t0)))
+    assert proc.poll() is None, "the run ended before Ctrl-C"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == 130 and out == ""
+    assert err.strip() == f"stopped; resume with: ktnas resume {cut}" and "Traceback" not in err
+
+    assert main(args + ["--out", str(tmp_path / "full"), "--json"]) == 0
+    full = _rows(capsys)
+    assert main(["report", str(cut), "--json"]) == 0
+    assert sum(r["evals"] for r in _rows(capsys)) < sum(r["evals"] for r in full)  # really cut short
+    assert main(["resume", str(cut), "--json"]) == 0
+    assert _strip_run(_rows(capsys)) == _strip_run(full)
+    assert _log(cut) == _log(tmp_path / "full")
+
+
+def test_ctrl_c_before_the_search_starts(tmp_path, capsys, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(benchmarks, "load", interrupted)
+    assert main(RUN + ["--out", str(tmp_path / "a"), "--budget", "5"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "ktnas: interrupted\n" and captured.out == ""
+    assert not (tmp_path / "a").exists()
