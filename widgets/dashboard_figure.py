@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from .style import FONT, FigureWidget
 
-__all__ = ["MAX_TASKS", "dashboard_figure", "draw_earlier", "reset_slots", "set_axes"]
+__all__ = ["MAX_EARLIER", "MAX_TASKS", "dashboard_figure", "draw_earlier", "reset_slots", "set_axes"]
 
 MAX_TASKS = 7  # trace slots: every task of TransNAS-Bench-101 micro
 
@@ -77,9 +77,15 @@ def reset_slots(fig: FigureWidget, tasks, label: str, colors) -> dict:
     return pairs
 
 
-def draw_earlier(fig: FigureWidget, earlier) -> None:
-    """Draw every earlier run's curves, ``(name, x_evaluations, x_gpu_hours, regret)``, as the
-    two faint traces (None separates the curves)."""
+#: earlier runs' curves kept for comparison (older ones are dropped: a long session stays light and legible)
+MAX_EARLIER = 24
+
+
+def draw_earlier(fig: FigureWidget, earlier: list) -> None:
+    """Draw the earlier runs' curves, ``(name, x_evaluations, x_gpu_hours, regret)``, as the two
+    faint traces (None separates the curves); drops all but the latest :data:`MAX_EARLIER` from
+    ``earlier`` first, in place."""
+    del earlier[:-MAX_EARLIER]
     for col, tr in enumerate(fig.data[:2]):
         xs, ys, text = [], [], []
         for name, x_ev, x_h, y in earlier:

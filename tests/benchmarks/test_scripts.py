@@ -77,5 +77,7 @@ def test_soak_dashboard_memory_stays_flat(repo_root):
                           "--run-seconds", "0.05", "--json"))
     assert len(data["rss_mb"]) == 20 and data["seconds_per_cycle"] > 0
     assert data["rss_growth_mb_per_cycle"] < 0.5  # a leak of a run's events or figures would be MBs per cycle
-    assert data["heap_growth_mb_per_cycle"] < 0.1  # the run list grows by one run per cycle: a few KB
+    # the heap at a cycle's end holds that run's results (its event log as a download link), so it wobbles by
+    # ~0.1 MB; keeping every run's events would add ~0.5 MB per cycle
+    assert data["heap_growth_mb_per_cycle"] < 0.25 and data["heap_mb"][-1] - data["heap_mb"][3] < 4
     assert data["rss_end_mb"] - data["rss_after_warmup_mb"] < 16
