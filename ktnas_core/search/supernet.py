@@ -11,8 +11,10 @@ parents).  Then every new cell is scored by its own validation accuracy with the
 weights: its correct answers over the images it saw, never counts pooled across cells.
 A strategy that evaluates transferred cells and children in two calls gets one epoch per
 generation too (with the first call's cells); the other calls only score, so every
-strategy trains its supernet equally long.  BatchNorm uses each batch's statistics when scoring, because the
-supernet's running averages mix every architecture it trained.
+strategy trains its supernet equally long.  BatchNorm uses each batch's statistics when
+scoring, because the supernet's running averages mix every architecture it trained; the
+validation images are shuffled once (seeded), so that every scoring batch mixes the classes
+even where a data set stores them sorted.
 
 Scores are final: a cell keeps the score of the generation it was scored in (an
 evaluation is one query per cell and task, as on the tables).  With ``state_dir``
@@ -269,6 +271,10 @@ class SupernetEvaluator:
                 seen += len(idx)
             train_s = time.perf_counter() - t0
             n_valid = len(y_va) if self.valid_batches is None else min(len(y_va), self.valid_batches * bs)
+            # BatchNorm normalises each scoring batch by its own statistics, so batches must mix the classes
+            # even where a data set stores its images sorted by label: one fixed shuffle, the same for every cell
+            mix = torch.randperm(len(y_va), generator=torch.Generator().manual_seed(self.seed))[:n_valid]
+            x_va, y_va = x_va[mix.to(self.device)], y_va[mix.to(self.device)]
             for arch in todo:
                 t1 = time.perf_counter()
                 correct = 0
