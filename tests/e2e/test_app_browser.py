@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from ktnas_core import benchmarks
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]  # fmt: skip
-ARTIFACTS = ROOT / "artifacts"
+from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, hosted
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"voila exited with {proc.returncode} before answering:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answers, whatever the status
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"voila did not answer at {url} within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop
@@ -58,29 +28,11 @@ def chromium() -> Path:
 
 @pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop
 def voila_url(chromium):
-    port = _free_port()
-    voila = Path(sys.executable).parent / "voila"
+    """The app as ``make app`` serves it (``python -m widgets.hosting``), runs in a temporary folder."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               "KTNAS_RUNS_DIR": str(Path(tmp) / "runs")}
-        log = Path(tmp) / "voila.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(voila), "notebooks/app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-                 "--Voila.port_retries=0"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                url = f"http://127.0.0.1:{port}/"
-                _wait_for_http(url, proc, log)
-                yield url
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+        env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs")}
+        with hosted([], env, Path(tmp) / "voila.log") as url:
+            yield url
 
 
 @pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop

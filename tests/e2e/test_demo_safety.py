@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,11 +31,7 @@ from tornado import web  # noqa: E402
 
 from widgets import hosting  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]  # fmt: skip
-ARTIFACTS = ROOT / "artifacts"
+from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, ROOT, hosted  # noqa: E402
 SESSION = uuid.uuid4().hex
 
 
@@ -133,12 +128,6 @@ def test_the_hosting_command_defaults_to_loopback_and_locks_voila_down(monkeypat
 # ---------------------------------------------------------------- the real server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _status(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
@@ -150,37 +139,11 @@ def _status(url: str) -> int:
 @pytest.fixture(scope="module")
 def demo():
     """``python -m widgets.hosting --demo`` on a free port: (url, runs root, log file)."""
-    port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         runs, log = Path(tmp) / "runs", Path(tmp) / "voila.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("KTNAS_")}  # the documented defaults
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        with log.open("wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "widgets.hosting", "--demo", f"--port={port}",
-                                     f"--runs-dir={runs}"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-            try:
-                _wait_until_listening(port, proc, log)
-                yield f"http://127.0.0.1:{port}/", runs, log
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
-
-
-def _wait_until_listening(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the demo exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"the demo did not listen within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        with hosted(["--demo", f"--runs-dir={runs}"], env, log) as url:
+            yield url, runs, log
 
 
 def _kernel_of_a_new_visitor(url: str) -> str:
