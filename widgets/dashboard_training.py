@@ -66,7 +66,8 @@ def table_html(keys, rows, opacity=None, mono=False) -> str:
     font = "font-family:monospace;font-size:11px;" if mono else ""
     head = "".join(f"<th style='padding:2px 6px'>{html.escape(k)}</th>" for k in keys)
     body = "".join(f"<tr style='opacity:{1 if opacity is None else opacity[i]}'>" + "".join(
-        f"<td style='padding:2px 6px;{font}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        f"<td style='padding:2px 6px;max-width:560px;overflow-wrap:anywhere;{font}'>{html.escape(str(v))}</td>"
+        for v in row) + "</tr>"
         for i, row in enumerate(rows))
     return f"<table style='border-collapse:collapse'><tr>{head}</tr>{body}</table>"
 
@@ -181,9 +182,9 @@ class TrainingPanel:
                                  layout=w.Layout(flex_flow="row wrap"))
         self.epochs, self.C = field(w.IntText, 3, "Epochs"), field(w.IntText, 8, "Width C")
         self.N = field(w.IntText, 1, "Cells N")
-        self.kind = field(w.Dropdown, "nb201", "Candidates", "330px", options=CANDIDATE_KINDS)
+        self.kind = field(w.Dropdown, "nb201", "Candidates", "400px", options=CANDIDATE_KINDS)
         self.workers = field(w.IntText, 1, "Workers")
-        self.kind.observe(lambda change: setattr(self.N, "value", _MIN_CELLS[change["new"]]), "value")
+        self.kind.observe(self._on_kind, "value")
         self.subset_boxes = {k: field(w.IntText, v, f"{k.capitalize()} images") for k, v in SUBSET.items()}
         self.device_line, self.epoch_text = w.HTML(), w.HTML()
         self.evaluator, self.stop_flag = None, None
@@ -199,6 +200,12 @@ class TrainingPanel:
     def tasks(self) -> list[str]:
         """The ticked data sets."""
         return [c.description for c in self.task_boxes.children if c.value]
+
+    def _on_kind(self, change) -> None:
+        """Each kind's default cells; a supernet trains one epoch per generation (no Epochs), in this process."""
+        self.N.value = _MIN_CELLS[change["new"]]
+        supernet = change["new"] == "supernet"
+        self.epochs.layout.display = self.workers.layout.display = "none" if supernet else None
 
     @property
     def space(self) -> str:

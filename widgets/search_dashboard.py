@@ -78,7 +78,7 @@ class SearchDashboard(SyncedBox):
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
-        self.evaluation = _field(w.Dropdown, "table", "Evaluation", options=[
+        self.evaluation = _field(w.Dropdown, "table", "Evaluation", "320px", options=[
             ("table look-up", "table"), ("train every candidate", "train")])
         self.training = TrainingPanel()  # data sets, epochs, C, N, subsets, device and epoch lines
         self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)

@@ -191,3 +191,21 @@ def test_stop_ends_a_long_run_within_2_s_and_keeps_its_evaluations(page):
     assert 0 < kept < 46_875
     options = _field(page, "Resumable").locator("option").all_inner_texts()
     assert any("predictor" in o for o in options)
+
+
+def test_a_supernet_search_trains_in_the_browser(page):
+    """Training mode with the DARTS supernet: the controls, the run, its results table."""
+    _tab(page, "Search")
+    _field(page, "Evaluation").select_option(label="train every candidate")
+    _field(page, "Candidates").select_option(label="DARTS supernet (weight sharing)")
+    page.locator(".widget-checkbox:visible:has-text('fashion-mnist') input").uncheck()
+    for label, value in (("Width C", 4), ("Cells N", 3), ("Train images", 200), ("Valid images", 100),
+                         ("Test images", 100), ("Budget / task", 8), ("Population", 4), ("Tournament", 2)):
+        box = _field(page, label)
+        box.fill(str(value))
+        box.press("Enter")
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("finished (budget)").first.wait_for(timeout=120_000)
+    page.get_by_text("Results").first.wait_for(timeout=15_000)
+    assert page.get_by_text("normal:").count() >= 1  # the best DARTS-style cell of digits
+    _screenshot(page, "training")
