@@ -270,22 +270,12 @@ class SupernetEvaluator:
                 total += loss.detach().float() * len(idx)
                 seen += len(idx)
             train_s = time.perf_counter() - t0
-            n_valid = len(y_va) if self.valid_batches is None else min(len(y_va), self.valid_batches * bs)
-            # BatchNorm normalises each scoring batch by its own statistics, so batches must mix the classes
-            # even where a data set stores its images sorted by label: one fixed shuffle, the same for every cell
-            mix = torch.randperm(len(y_va), generator=torch.Generator().manual_seed(self.seed))[:n_valid]
-            x_va, y_va = x_va[mix.to(self.device)], y_va[mix.to(self.device)]
+            x_va, y_va = self._validation(torch, x_va, y_va, bs)
             for arch in todo:
                 t1 = time.perf_counter()
-                correct = 0
-                with torch.no_grad(), torch.autocast("cuda", dtype=amp_dtype or torch.float16,
-                                                     enabled=amp_dtype is not None):
-                    for s in range(0, n_valid, bs):
-                        out = state.net(x_va[s:min(s + bs, n_valid)], genomes[arch])
-                        correct += int((out.argmax(1) == y_va[s:min(s + bs, n_valid)]).sum())
-                state.scores[arch] = {"score": 100.0 * correct / n_valid, "epoch": state.epoch + train,
-                                      "seconds": train_s / len(todo) + time.perf_counter() - t1,
-                                      "valid_images": n_valid}
+                state.scores[arch] = {"score": self._score(torch, state, genomes[arch], x_va, y_va, bs, amp_dtype),
+                                      "epoch": state.epoch + train, "valid_images": len(y_va),
+                                      "seconds": train_s / len(todo) + time.perf_counter() - t1}
         state.parents.extend(a for a in todo if a not in state.parents)
         if not train:
             return
@@ -294,6 +284,51 @@ class SupernetEvaluator:
             best = max(state.scores[a]["score"] for a in todo)
             self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.schedule_epochs, float(total) / max(seen, 1),
                                     best, time.perf_counter() - t0))
+
+    def _validation(self, torch, x_va, y_va, bs: int) -> tuple:
+        """The scoring images: the first ``valid_batches`` batches of one fixed shuffle (seeded). BatchNorm
+        normalises each scoring batch by its own statistics, so batches must mix the classes even where a
+        data set stores its images sorted by label."""
+        n_valid = len(y_va) if self.valid_batches is None else min(len(y_va), self.valid_batches * bs)
+        mix = torch.randperm(len(y_va), generator=torch.Generator().manual_seed(self.seed))[:n_valid].to(self.device)
+        return x_va[mix], y_va[mix]
+
+    @staticmethod
+    def _score(torch, state: _TaskState, genome, x_va, y_va, bs: int, amp_dtype) -> float:
+        """Validation accuracy (%) of ``genome`` with the shared weights, on its own (train-mode BatchNorm)."""
+        correct = 0
+        with torch.no_grad(), torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
+            for s in range(0, len(y_va), bs):
+                correct += int((state.net(x_va[s:s + bs], genome).argmax(1) == y_va[s:s + bs]).sum())
+        return 100.0 * correct / len(y_va)
+
+    def scored_cells(self, task: str) -> list[str]:
+        """Every cell scored on ``task`` so far (saved ones included), in the order they were scored."""
+        return list(self._state(task).scores)
+
+    def rescore(self, archs: Sequence[Any], task: str) -> list[float]:
+        """Each cell's validation accuracy (%) with ``task``'s *current* shared weights, recorded scores left
+        as they are: the final ranking of a search's candidates by one and the same supernet (a cell scored in
+        an early generation met a less trained supernet than one scored late).
+
+        Raises
+        ------
+        UnknownTaskError
+            For a task that ``datasets`` does not name.
+        """
+        from ..torch_session import torch_session
+
+        if task not in self.datasets:
+            raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
+        genomes = [self.space.coerce(a) for a in archs]
+        state = self._state(task)
+        x_tr, _, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
+        bs = min(self.batch_size, len(x_tr))
+        with torch_session(threads=self.threads, device=self.device) as torch:
+            state.net.train()
+            x_va, y_va = self._validation(torch, x_va, y_va, bs)
+            amp_dtype = amp_dtype_for(torch, self.device, self.amp)
+            return [self._score(torch, state, g, x_va, y_va, bs, amp_dtype) for g in genomes]
 
     def details(self, arch: Any, task: str) -> dict:
         """``score`` (validation accuracy with the shared weights, %), ``epoch`` (supernet epoch it was scored

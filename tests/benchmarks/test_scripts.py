@@ -81,3 +81,21 @@ def test_soak_dashboard_memory_stays_flat(repo_root):
     # ~0.1 MB; keeping every run's events would add ~0.5 MB per cycle
     assert data["heap_growth_mb_per_cycle"] < 0.25 and data["heap_mb"][-1] - data["heap_mb"][3] < 4
     assert data["rss_end_mb"] - data["rss_after_warmup_mb"] < 16
+
+
+def test_bench_supernet_rank_small(repo_root):
+    """Supernet scores against standalone training: a Kendall tau per task and the accuracies it compares."""
+    out = json.loads(run(repo_root, "benchmarks/bench_supernet_rank.py", "--cells", "4", "--supernet-epochs", "2",
+                         "--epochs", "1", "--train", "200", "--tasks", "mnist", "--json"))
+    (r,) = out
+    assert r["task"] == "mnist" and -1 <= r["kendall_tau"] <= 1 and len(r["supernet"]) == len(r["standalone"]) == 4
+    assert r["standalone_best"] >= r["top_cell_standalone"] and 0 <= r["standalone_mean"] <= 100
+
+
+def test_bench_train_parallel_paths_agree(repo_root):
+    """Serial, process-pool and Dask training give the same scores (the script checks) and a speed-up each."""
+    data = json.loads(run(repo_root, "benchmarks/bench_train.py", "--steps", "2", "--candidates", "2",
+                          "--epochs", "1", "--json"))
+    paths = data["parallel"]["paths"]
+    assert {"serial", "process pool"} <= set(paths) and all(p["seconds"] > 0 and p["speedup"] > 0
+                                                            for p in paths.values())

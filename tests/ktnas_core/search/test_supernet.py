@@ -277,3 +277,17 @@ def test_search_then_stop_mid_epoch_and_resume(tmp_path):
     assert {t: (r.best_arch, r.best_score, r.n_evals) for t, r in again.tasks.items()} == {
         t: (r.best_arch, r.best_score, r.n_evals) for t, r in res.tasks.items()}
     assert _evaluated(tmp_path / "run") == _evaluated(tmp_path / "whole")
+
+
+def test_rescore_ranks_every_scored_cell_with_the_current_weights():
+    ev = small()
+    first = ev.evaluate(cells(1), "digits")
+    last = ev.evaluate(cells(2), "digits")  # a second epoch: the first cells' scores are one epoch old
+    assert ev.scored_cells("digits") == [e.arch for e in first + last]
+    again = ev.rescore([e.arch for e in last], "digits")
+    assert again == scores(last)  # no training since: the same weights, the same images, the same scores
+    now = ev.rescore([e.arch for e in first], "digits")
+    assert all(0 <= s <= 100 for s in now) and ev.epochs_trained("digits") == 2
+    assert [ev.details(e.arch, "digits")["score"] for e in first] == scores(first)  # recorded scores unchanged
+    with pytest.raises(UnknownTaskError):
+        ev.rescore([first[0].arch], "nope")
