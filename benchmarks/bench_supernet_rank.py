@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -51,7 +52,8 @@ def rank_study(task: str, cells: list, subset: dict, supernet_epochs: int, epoch
     tr.evaluate(cells, task)
     standalone = [tr.details(c, task)["test_accuracy"] for c in cells]
     top = max(range(len(cells)), key=lambda i: supernet[i])
-    return {"task": task, "kendall_tau": float(kendall_tau(supernet, standalone)), "supernet": supernet,
+    tau = float(kendall_tau(supernet, standalone))
+    return {"task": task, "kendall_tau": None if math.isnan(tau) else tau, "supernet": supernet,
             "standalone": standalone, "top_cell_standalone": standalone[top],
             "standalone_mean": statistics.fmean(standalone), "standalone_best": max(standalone),
             "supernet_seconds": supernet_s, "seconds": time.perf_counter() - t0}
@@ -80,7 +82,8 @@ def main(argv=None) -> int:
     print(f"{args.cells} random DARTS-style cells; supernet C=8, 3 cells, {args.supernet_epochs} epochs on "
           f"{args.train} images; standalone C=8, 3 cells, {args.epochs} epochs")
     for r in out:
-        print(f"{r['task']:<14} Kendall tau {r['kendall_tau']:+.2f}; standalone test accuracy of the supernet's top "
+        tau = "undefined (all scores tie)" if r["kendall_tau"] is None else f"{r['kendall_tau']:+.2f}"
+        print(f"{r['task']:<14} Kendall tau {tau}; standalone test accuracy of the supernet's top "
               f"cell {r['top_cell_standalone']:.2f} % (mean of all {r['standalone_mean']:.2f} %, best "
               f"{r['standalone_best']:.2f} %); {r['seconds']:.0f} s")
     return 0

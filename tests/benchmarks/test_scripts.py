@@ -88,7 +88,8 @@ def test_bench_supernet_rank_small(repo_root):
     out = json.loads(run(repo_root, "benchmarks/bench_supernet_rank.py", "--cells", "4", "--supernet-epochs", "2",
                          "--epochs", "1", "--train", "200", "--tasks", "mnist", "--json"))
     (r,) = out
-    assert r["task"] == "mnist" and -1 <= r["kendall_tau"] <= 1 and len(r["supernet"]) == len(r["standalone"]) == 4
+    assert r["kendall_tau"] is None or -1 <= r["kendall_tau"] <= 1  # None: every supernet score tied
+    assert r["task"] == "mnist" and len(r["supernet"]) == len(r["standalone"]) == 4
     assert r["standalone_best"] >= r["top_cell_standalone"] and 0 <= r["standalone_mean"] <= 100
 
 
