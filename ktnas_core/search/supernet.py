@@ -45,10 +45,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
+from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError
 from .evaluators import Evaluation
 from .trainer import EpochInfo, TrainingStopped, _tensors, amp_dtype_for, resolve_device
-from .training import _candidate_seed, _flag, _int, check_data_and_hooks
+from .training import _candidate_seed, _flag, _int, check_data_and_hooks, check_task
 
 __all__ = ["SupernetEvaluator", "supernet_evaluator_from_config"]
 
@@ -208,8 +208,7 @@ class SupernetEvaluator:
         TrainingStopped
             When the stop event is set (the epoch is dropped; the last saved state stays).
         """
-        if task not in self.datasets:
-            raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
+        check_task(self.datasets, task)
         names = [str(self.space.coerce(a)) for a in archs]
         state = self._state(task)
         todo = list(dict.fromkeys(a for a in names if a not in state.scores))
@@ -318,8 +317,7 @@ class SupernetEvaluator:
         """
         from ..torch_session import torch_session
 
-        if task not in self.datasets:
-            raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
+        check_task(self.datasets, task)
         genomes = [self.space.coerce(a) for a in archs]
         state = self._state(task)
         x_tr, _, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)

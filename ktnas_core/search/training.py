@@ -101,6 +101,12 @@ def check_data_and_hooks(datasets: Any, subset: Any, stop: Any, on_epoch: Any) -
     return {t: _spec(t, v, subset) for t, v in datasets.items()}, subset
 
 
+def check_task(datasets: Mapping[str, Any], task: str) -> None:
+    """Raise :class:`UnknownTaskError` unless ``task`` is one of a training evaluator's ``datasets``."""
+    if task not in datasets:
+        raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(datasets)}")
+
+
 def _candidate_seed(seed: int, task: str, arch: str) -> int:
     digest = hashlib.sha256(f"{seed}|{task}|{arch}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
@@ -255,8 +261,7 @@ class TrainingEvaluator:
         TrainingStopped
             When the stop event is set; cells finished before it stay cached.
         """
-        if task not in self.datasets:
-            raise UnknownTaskError(f"task {task!r} has no dataset; choose one of {list(self.datasets)}")
+        check_task(self.datasets, task)
         names = [str(self.space.coerce(a)) for a in archs]
         todo = list(dict.fromkeys(a for a in names if self._lookup(task, a) is None))
         if todo and self.executor is None:
