@@ -53,6 +53,7 @@ def training_evaluator(args: Any, tasks: list[str], out: Path, stop: Any = None,
     :class:`~ktnas_core.search.supernet.SupernetEvaluator` that ``args`` describe."""
     from .cli_search import check_positive
     from .datasets import DATASETS
+    from .search.training import DEFAULT_CELLS
 
     for t in tasks:
         if t not in DATASETS:
@@ -70,14 +71,14 @@ def training_evaluator(args: Any, tasks: list[str], out: Path, stop: Any = None,
         if args.space not in (None, "darts") or args.workers or args.scheduler:
             raise ParameterError("--evaluator supernet searches the darts space in this process; drop --space, "
                                  "--workers and --scheduler")
-        return SupernetEvaluator(datasets, C=args.width, layers=args.cells or 5, device=args.device,
+        return SupernetEvaluator(datasets, C=args.width, layers=args.cells or DEFAULT_CELLS["darts"], device=args.device,
                                  schedule_epochs=args.max_generations or 50, state_dir=out / "supernet", stop=stop,
                                  on_epoch=on_epoch)
     from .search.training import TrainingEvaluator
 
     space = args.space or "nb201"
     return TrainingEvaluator(datasets, space=space, epochs=args.epochs, C=args.width,
-                             N=args.cells or (5 if space == "darts" else 1), device=args.device,
+                             N=args.cells or DEFAULT_CELLS[space], device=args.device,
                              workers=args.workers, scheduler=args.scheduler, cache_dir=out / "trained", stop=stop,
                              on_epoch=on_epoch)
 

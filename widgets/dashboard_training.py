@@ -35,6 +35,7 @@ import ipywidgets as w
 from ktnas_core.datasets import DATASETS, dataset_info
 from ktnas_core.search.events import summarize_log
 from ktnas_core.search.runner import run_status
+from ktnas_core.search.training import DEFAULT_CELLS
 
 from .style import COLORS
 
@@ -51,7 +52,7 @@ EPOCH_LINES = 1_000  # epoch reports kept between two pumps
 #: what training mode can evaluate: label -> kind (a space trained from scratch, or the supernet)
 CANDIDATE_KINDS = (("train NB201 cells", "nb201"), ("train DARTS-style cells", "darts"),
                    ("train TransNAS-Bench-101 cells", "tnb101_micro"), ("DARTS supernet (weight sharing)", "supernet"))
-_MIN_CELLS = {"nb201": 1, "darts": 5, "tnb101_micro": 1, "supernet": 5}  # default N per kind
+_CELLS_PER_KIND = {**DEFAULT_CELLS, "supernet": DEFAULT_CELLS["darts"]}  # default N per kind
 _LABEL = {"RegularizedEvolution": "rea", "RandomSearch": "random"}  # per-task class -> strategy name
 
 
@@ -203,7 +204,7 @@ class TrainingPanel:
 
     def _on_kind(self, change) -> None:
         """Each kind's default cells; a supernet trains one epoch per generation (no Epochs), in this process."""
-        self.N.value = _MIN_CELLS[change["new"]]
+        self.N.value = _CELLS_PER_KIND[change["new"]]
         supernet = change["new"] == "supernet"
         self.epochs.layout.display = self.workers.layout.display = "none" if supernet else None
 

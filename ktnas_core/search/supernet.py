@@ -144,8 +144,8 @@ class SupernetEvaluator:
         from ..networks.darts import DartsSupernet
         from ..torch_session import torch_session
 
-        *_, num_classes = _tensors(self.datasets[task], self.device)
-        channels = int(_tensors(self.datasets[task], self.device)[0].shape[1])
+        x_tr, *_, num_classes = _tensors(self.datasets[task], self.device)
+        channels = int(x_tr.shape[1])
         with torch_session(_candidate_seed(self.seed, task, "supernet"), threads=self.threads):
             net = DartsSupernet(C=self.C, layers=self.layers, num_classes=num_classes, in_channels=channels)
         net = net.to(self.device)

@@ -156,13 +156,10 @@ def resolve_device(request: Any) -> tuple[str, str | None]:
 
 
 def _device(requested: str) -> str:
+    """A job's device: for ``"auto"`` the one :func:`process_pool` gave this worker, else :func:`resolve_device`'s."""
     if requested != "auto":
         return requested
-    if _WORKER_DEVICE:
-        return _WORKER_DEVICE[0]
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return _WORKER_DEVICE[0] if _WORKER_DEVICE else resolve_device("auto")[0]
 
 
 def _tensors(spec: dict, device: str) -> tuple:

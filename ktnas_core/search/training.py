@@ -53,6 +53,8 @@ from .trainer import (RECIPES, EpochInfo, TrainJob, TrainingStopped, process_poo
 __all__ = ["EpochInfo", "TrainingEvaluator", "TrainingStopped", "training_evaluator_from_config", "CACHE_VERSION"]
 #: spaces whose cells can be trained, and the recipe each trains with by default
 TRAINABLE_SPACES = {"nb201": "basic", "tnb101_micro": "basic", "darts": "darts"}
+#: the cells ``N`` the command line and the dashboard suggest per space (a DARTS network needs at least 3)
+DEFAULT_CELLS = {"nb201": 1, "tnb101_micro": 1, "darts": 5}
 
 #: bumped whenever a change of the training recipe makes cached results stale
 CACHE_VERSION = 2
