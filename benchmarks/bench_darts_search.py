@@ -28,7 +28,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--population", type=int, default=8)
-    parser.add_argument("--train", type=int, default=1000, help="training images per task (valid: half)")
+    parser.add_argument("--train", type=int, default=1000, help="training images per task")
+    parser.add_argument("--valid", type=int, default=500, help="validation images per task (supernet scores)")
     parser.add_argument("--test", type=int, default=1000, help="test images per task")
     parser.add_argument("--epochs", type=int, default=5, help="retraining epochs")
     parser.add_argument("--json", action="store_true")
@@ -36,7 +37,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from ktnas_core.search.reproduce_darts import format_darts_table, reproduce_darts, summarize_darts
 
-    subset = {"train": args.train, "valid": args.train // 2, "test": args.test}
+    subset = {"train": args.train, "valid": args.valid, "test": args.test}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ktnas-darts-") as work:
         result = reproduce_darts(["mnist", "fashion-mnist"], strategies=["ktnas"], seeds=args.seeds,

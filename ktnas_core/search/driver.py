@@ -8,6 +8,11 @@ atomic, checksummed ``checkpoint.json`` after every generation (keeping the one 
 event log, timestamps aside); a damaged newest checkpoint or log prefix falls back to the
 previous one (:mod:`~ktnas_core.search.recovery`).
 
+An evaluator whose answers drift (``scores_drift``: a supernet that trains as the search
+goes) is asked again, through its ``rescore(archs, task)``, for the cells the strategy keeps
+(``refresh_scores``) and for repeated queries, so that every selection compares answers of
+the same weights; such a repeat still counts no evaluation.
+
 The evaluation cache is not copied into each checkpoint: it is rebuilt on
 resume from the event log's prefix that the checkpoint names (the log is
 fsynced before each checkpoint), which keeps checkpoints O(population).
@@ -229,11 +234,16 @@ class Search:
             answers = dict(zip(fresh, self.evaluator.evaluate(list(fresh.values()), task))) if fresh else {}
         except TrainingStopped:  # the stop flag, seen between two batches
             raise _Stopped from None
-        told = []
+        told, again = [], {}
+        if getattr(self.evaluator, "scores_drift", False):  # a cell met before is answered with today's weights
+            seen = list(dict.fromkeys(str(a) for a in archs if (task, str(a)) in self.cache and str(a) not in answers))
+            again = dict(zip(seen, self.evaluator.rescore(seen, task))) if seen else {}
         for arch in archs:
             key = (task, str(arch))
             e = self.cache.get(key)
             new = e is None
+            if not new and key[1] in again:
+                e = dataclasses.replace(e, score=float(again[key[1]]))
             if new:
                 e = self.cache[key] = answers[key[1]]
                 self.n_evals[task] += 1
@@ -264,6 +274,8 @@ class Search:
                 if task not in asked or self._done(task):
                     continue
                 told[task] = self._evaluate_batch(task, list(asked[task]))
+            if told and getattr(self.evaluator, "scores_drift", False):  # parents meet the weights children met
+                self.strategy.refresh_scores(self.evaluator.rescore)
             self.strategy.tell(told)
             self._drain()
             if self.strategy.generation_complete or not active:

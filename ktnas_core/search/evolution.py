@@ -35,7 +35,7 @@ Examples
 from __future__ import annotations
 
 import numbers
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -230,6 +230,14 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 self.populations[t] = self._select(t, tp, evaluations)
                 self._label(t, tp, evaluations)
             self._end_generation()
+
+    def refresh_scores(self, score: Callable[[list, str], list]) -> None:
+        """Re-score every population member with ``score(archs, task)`` and re-rank (birth breaks ties)."""
+        for t, members in self.populations.items():
+            if members:
+                fresh = score([m[0] for m in members], t)
+                self.populations[t] = sorted(([a, float(s), b] for (a, _, b), s in zip(members, fresh)),
+                                             key=lambda m: (-m[1], m[2]))
 
     def _end_generation(self) -> None:
         self._transferred, self._parents, self._transfer_sources = {}, {}, {}

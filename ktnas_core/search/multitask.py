@@ -8,6 +8,9 @@ The driver runs every search through one protocol (:class:`MultiTaskStrategy`):
   may be shorter than asked, a finished task absent);
 * a generation may take several ask/tell rounds (KTNAS asks for its transfers
   first, then for the offspring): the driver ends it when ``generation_complete``;
+* when the evaluator's answers drift (``evaluator.scores_drift``: a supernet that keeps
+  training), the driver calls ``refresh_scores(score)`` before each ``tell``, so that the
+  cells a strategy keeps are compared with the same weights as the new ones;
 * ``drain_events()`` hands over the strategy's own events (transfer decisions
   and labels), which the driver logs in order.
 
@@ -27,7 +30,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -67,6 +70,10 @@ class MultiTaskStrategy:
     def drain_events(self) -> list:
         """Events produced since the last call (the driver logs them)."""
         return []
+
+    def refresh_scores(self, score: Callable[[list, str], list]) -> None:
+        """Score the cells the strategy keeps (its populations) again with ``score(archs, task)``, for an
+        evaluator whose answers drift; a strategy that keeps nothing ignores it."""
 
     def get_params(self) -> dict:
         raise NotImplementedError
@@ -123,6 +130,10 @@ class Independent(MultiTaskStrategy):
     def tell(self, results: Mapping[str, Sequence]) -> None:
         for t, evaluations in results.items():
             self.strategies[t].tell(evaluations)
+
+    def refresh_scores(self, score: Callable[[list, str], list]) -> None:
+        for t, s in self.strategies.items():
+            s.refresh_scores(lambda archs, t=t: score(archs, t))
 
     def get_params(self) -> dict:
         return {"strategies": {t: {"class": type(s).__name__, "params": s.get_params()}

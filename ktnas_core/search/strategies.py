@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import collections
 import numbers
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -96,6 +96,10 @@ class Strategy:
 
     def tell(self, evaluations: Sequence[Evaluation]) -> None:
         self.n_told += len(evaluations)
+
+    def refresh_scores(self, score: Callable[[list], list]) -> None:
+        """Score the architectures the strategy keeps again with ``score(archs)``: the driver calls this before
+        each :meth:`tell` when the evaluator's answers drift (a supernet that keeps training). Keeps nothing here."""
 
     def state_dict(self) -> dict:
         """Everything needed to continue exactly (JSON-able)."""
@@ -189,6 +193,11 @@ class RegularizedEvolution(Strategy):
             parent = max((pop[int(i)] for i in picks), key=lambda m: m[1])[0]  # first best on ties
             children.append(self.space.mutate(parent, self.rng))
         return children
+
+    def refresh_scores(self, score: Callable[[list], list]) -> None:
+        archs = [a for a, _ in self.population]
+        if archs:
+            self.population = collections.deque(zip(archs, map(float, score(archs))))
 
     def tell(self, evaluations: Sequence[Evaluation]) -> None:
         for e in evaluations:

@@ -16,8 +16,13 @@ scoring, because the supernet's running averages mix every architecture it train
 validation images are shuffled once (seeded), so that every scoring batch mixes the classes
 even where a data set stores them sorted.
 
-Scores are final: a cell keeps the score of the generation it was scored in (an
-evaluation is one query per cell and task, as on the tables).  With ``state_dir``
+A cell's recorded score is the one of the generation it was scored in (an evaluation is
+one query per cell and task, as on the tables), but the supernet keeps training, so a
+parent's old score met less trained weights than its children's: with ``rescore_parents``
+(default) the evaluator says its scores drift (``scores_drift``) and the search loop has
+the strategy score the cells it keeps again with the current weights (:meth:`rescore`,
+cached per epoch) before each selection, as EMT-NAS evaluates parents and offspring
+every generation.  With ``state_dir``
 each task's supernet, optimiser, schedule position, parents and scores are saved
 atomically after every call, so a resumed search continues with the same weights and
 answers cells it scored from the saved scores without training.  ``stop`` is checked
@@ -85,6 +90,9 @@ class SupernetEvaluator:
         Score each cell on the first ``valid_batches`` validation batches (None: all of them).
     pool_size : int, default 20
         Recent cells (parents) that keep training beside each generation's new cells.
+    rescore_parents : bool, default True
+        Tell the search loop that scores drift, so that parents are scored again with the current weights
+        before each selection (False: a cell's first score is final).
     device, amp, seed, subset, threads
         As for :class:`~ktnas_core.search.training.TrainingEvaluator`.
     state_dir : path or None
@@ -101,7 +109,8 @@ class SupernetEvaluator:
                  lr: float = 0.025, schedule_epochs: int = 50, valid_batches: int | None = None,
                  pool_size: int = 20, device: str = "auto", amp: bool = True, seed: int = 0,
                  state_dir: str | os.PathLike | None = None, stop: threading.Event | None = None,
-                 on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1):
+                 on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1,
+                 rescore_parents: bool = True):
         self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
         self.C, self.layers = _int("C", C), _int("layers", layers, 3)
         self.batch_size, self.schedule_epochs = _int("batch_size", batch_size), _int("schedule_epochs", schedule_epochs)
@@ -110,7 +119,7 @@ class SupernetEvaluator:
             "threads", threads)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0")
-        self.lr, self.amp = float(lr), _flag("amp", amp)
+        self.lr, self.amp, self.rescore_parents = float(lr), _flag("amp", amp), _flag("rescore_parents", rescore_parents)
         self.stop, self.on_epoch = stop, on_epoch
         self.state_dir = None if state_dir is None else Path(state_dir)
         self.device_request = device
@@ -120,6 +129,12 @@ class SupernetEvaluator:
         self.space = get_space("darts")
         self._tasks: dict[str, _TaskState] = {}
         self._generation_now: int | None = None
+        self._rescored: dict[tuple[str, str], tuple[int, float]] = {}  # (task, cell) -> (epoch, score)
+
+    @property
+    def scores_drift(self) -> bool:
+        """True when the search loop should have parents scored again (``rescore_parents``)."""
+        return self.rescore_parents
 
     def config(self) -> dict:
         """JSON-able description for :func:`supernet_evaluator_from_config` (without ``stop``, ``on_epoch``)."""
@@ -128,7 +143,7 @@ class SupernetEvaluator:
                 "schedule_epochs": self.schedule_epochs, "valid_batches": self.valid_batches,
                 "pool_size": self.pool_size, "device": self.device_request, "amp": self.amp, "seed": self.seed,
                 "state_dir": None if self.state_dir is None else str(self.state_dir), "subset": self.subset,
-                "threads": self.threads}
+                "threads": self.threads, "rescore_parents": self.rescore_parents}
 
     # -- state ---------------------------------------------------------------------------------
     def _path(self, task: str) -> Path | None:
@@ -320,13 +335,18 @@ class SupernetEvaluator:
         check_task(self.datasets, task)
         genomes = [self.space.coerce(a) for a in archs]
         state = self._state(task)
-        x_tr, _, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
-        bs = min(self.batch_size, len(x_tr))
-        with torch_session(threads=self.threads, device=self.device) as torch:
-            state.net.train()
-            x_va, y_va = self._validation(torch, x_va, y_va, bs)
-            amp_dtype = amp_dtype_for(torch, self.device, self.amp)
-            return [self._score(torch, state, g, x_va, y_va, bs, amp_dtype) for g in genomes]
+        keys = [(task, str(g)) for g in genomes]
+        todo = {k: g for k, g in zip(keys, genomes) if self._rescored.get(k, (None,))[0] != state.epoch}
+        if todo:
+            x_tr, _, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
+            bs = min(self.batch_size, len(x_tr))
+            with torch_session(threads=self.threads, device=self.device) as torch:
+                state.net.train()
+                x_va, y_va = self._validation(torch, x_va, y_va, bs)
+                amp_dtype = amp_dtype_for(torch, self.device, self.amp)
+                for k, g in todo.items():
+                    self._rescored[k] = (state.epoch, self._score(torch, state, g, x_va, y_va, bs, amp_dtype))
+        return [self._rescored[k][1] for k in keys]
 
     def details(self, arch: Any, task: str) -> dict:
         """``score`` (validation accuracy with the shared weights, %), ``epoch`` (supernet epoch it was scored
@@ -355,4 +375,5 @@ def supernet_evaluator_from_config(config: dict, **kwargs: Any) -> SupernetEvalu
     """
     if not isinstance(config, dict) or config.get("kind") != "supernet":
         raise ParameterError(f"evaluator config {config!r} is not of kind 'supernet'")
+    config = {"rescore_parents": False, **config}  # runs saved before parents were scored again go on as they began
     return SupernetEvaluator(**{**{k: v for k, v in config.items() if k != "kind"}, **kwargs})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -231,3 +232,42 @@ def test_resume_after_kill_9(tmp_path, ev, kind, every, seed, kill_at):
     assert proc.returncode == -9
     assert resume(tmp_path / "part") == full
     assert stripped(tmp_path / "part") == stripped(tmp_path / "full")
+
+
+class Drifting:
+    """The NB-201 table plus the generation number: every answer grows as a supernet's would, so a score
+    from an earlier generation is stale by exactly the generations since."""
+
+    def __init__(self, drift):
+        self.table, self.scores_drift, self.now = TableEvaluator("nb201"), drift, 0
+
+    def begin_generation(self, generation):
+        self.now = generation
+
+    def evaluate(self, archs, task):
+        return [dataclasses.replace(e, score=e.score + self.now) for e in self.table.evaluate(archs, task)]
+
+    def rescore(self, archs, task):
+        return [e.score for e in self.evaluate(archs, task)]
+
+
+@pytest.mark.parametrize("preset", ["ktnas", "rea"])
+@pytest.mark.parametrize("drift", [True, False])
+def test_drifting_scores_are_refreshed_before_selection(preset, drift):
+    from ktnas_core.search import make_strategy
+
+    strategy = make_strategy(preset, "nb201", TASKS[:2], population_size=6, **(
+        {"n_offspring": 6} if preset == "ktnas" else {"offspring": 3}))
+    ev = Drifting(drift)
+    run_search(strategy, ev, max_generations=6, seed=3)
+    for task in TASKS[:2]:
+        kept = strategy.populations[task] if preset == "ktnas" else [
+            [str(a), s] for a, s in strategy.strategies[task].population]
+        table = [e.score for e in ev.table.evaluate([m[0] for m in kept], task)]
+        offsets = {round(m[1] - t, 9) for m, t in zip(kept, table)}
+        if drift:  # every member carries the last generation's answer, and the ranking follows it
+            assert offsets == {5.0}
+            if preset == "ktnas":
+                assert [m[1] for m in kept] == sorted((m[1] for m in kept), reverse=True)
+        else:  # scores are kept from the generation a cell was first scored in
+            assert offsets <= {float(g) for g in range(6)} and offsets != {5.0}

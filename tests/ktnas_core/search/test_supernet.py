@@ -192,6 +192,10 @@ def test_config_round_trip_and_parameter_errors(tmp_path):
         assert (again.C, again.layers, again.lr, again.seed, again.valid_batches, again.pool_size) == (
             4, 3, 0.05, 2, 3, 5)
     seen = []
+    assert cfg["rescore_parents"] is True and ev.scores_drift
+    older = {k: v for k, v in cfg.items() if k != "rescore_parents"}  # a run saved before parents were rescored
+    assert not supernet_evaluator_from_config(older).scores_drift
+    assert not small(rescore_parents=False).scores_drift
     hooked = evaluator_from_config(cfg, on_epoch=seen.append, stop=CountingStop())
     assert hooked.on_epoch == seen.append and hooked.config() == cfg
     with pytest.raises(ParameterError, match="kind 'supernet'"):
@@ -201,7 +205,8 @@ def test_config_round_trip_and_parameter_errors(tmp_path):
                             ({"valid_batches": 0}, "valid_batches=0"), ({"pool_size": -1}, "pool_size=-1"),
                             ({"batch_size": 0}, "batch_size=0"), ({"schedule_epochs": 0}, "schedule_epochs=0"),
                             ({"device": "tpu"}, "tpu"), ({"amp": 1}, "amp=1"), ({"stop": True}, "stop=True"),
-                            ({"on_epoch": 3}, "on_epoch=3"), ({"subset": 0}, "subset=0")]:
+                            ({"on_epoch": 3}, "on_epoch=3"), ({"subset": 0}, "subset=0"),
+                            ({"rescore_parents": "yes"}, "rescore_parents='yes'")]:
         with pytest.raises(ParameterError, match=message):
             small(**kwargs)
     for datasets in [{}, {"a": {"nme": "digits"}}, ["digits"]]:
@@ -291,3 +296,30 @@ def test_rescore_ranks_every_scored_cell_with_the_current_weights():
     assert [ev.details(e.arch, "digits")["score"] for e in first] == scores(first)  # recorded scores unchanged
     with pytest.raises(UnknownTaskError):
         ev.rescore([first[0].arch], "nope")
+
+
+def test_rescore_is_computed_once_per_epoch(monkeypatch):
+    ev = small()
+    first = [e.arch for e in ev.evaluate(cells(1), "digits")]
+    calls = []
+    real = SupernetEvaluator._score
+    monkeypatch.setattr(SupernetEvaluator, "_score", staticmethod(lambda *a: calls.append(1) or real(*a)))
+    once = ev.rescore(first, "digits")
+    assert ev.rescore(first + first[:1], "digits") == once + once[:1] and len(calls) == 3  # same weights: kept
+    ev.evaluate(cells(2), "digits")  # one more epoch: 3 new cells scored, the old ones are stale again
+    ev.rescore(first, "digits")
+    assert len(calls) == 9
+
+
+@pytest.mark.parametrize("rescore_parents", [True, False])
+def test_a_search_compares_parents_and_children_with_the_same_weights(rescore_parents):
+    ev = SupernetEvaluator(TWO_TASKS, **SEARCH, rescore_parents=rescore_parents)
+    strategy = make_strategy("ktnas", "darts", ["a", "b"], population_size=6, n_offspring=6)
+    run_search(strategy, ev, max_generations=3, seed=0)
+    for t in ("a", "b"):
+        kept = strategy.populations[t]
+        recorded = [ev.details(a, t)["score"] for a, _, _ in kept]
+        if rescore_parents:  # every member's fitness is its accuracy with the final weights
+            assert [s for _, s, _ in kept] == ev.rescore([a for a, _, _ in kept], t)
+        else:  # each member keeps the score it got when it was first scored
+            assert [s for _, s, _ in kept] == recorded
