@@ -32,6 +32,7 @@ def main(argv=None) -> int:
     parser.add_argument("--valid", type=int, default=500, help="validation images per task (supernet scores)")
     parser.add_argument("--test", type=int, default=1000, help="test images per task")
     parser.add_argument("--epochs", type=int, default=5, help="retraining epochs")
+    parser.add_argument("--retrain-seeds", type=int, default=1, help="retrainings per cell (mean reported)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
                                  generations=args.generations, population_size=args.population,
                                  search={"C": 8, "layers": 3, "batch_size": 32, "lr": 0.1},
                                  retrain={"epochs": args.epochs, "C": 8, "N": 3, "batch_size": 32, "recipe": "basic"},
-                                 subset=subset, device="cpu", work_dir=work)
+                                 retrain_seeds=args.retrain_seeds, subset=subset, device="cpu", work_dir=work)
     rows = summarize_darts(result)
     if args.json:
         print(json.dumps({"seeds": args.seeds, "seconds": time.perf_counter() - t0, "rows": rows,

@@ -54,6 +54,7 @@ def add_reproduce_command(sub: Any) -> None:
     darts.add_argument("--layers", type=int, default=20, help="retrained network cells (default 20)")
     darts.add_argument("--batch-size", type=int, default=96, help="retraining batch size (default 96)")
     darts.add_argument("--recipe", choices=["darts", "basic"], default="darts", help="retraining recipe")
+    darts.add_argument("--retrain-seeds", type=int, default=1, help="retrain each cell N times, report the mean")
     darts.add_argument("--subset", type=int, help="keep at most N images per split of every data set")
     darts.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     darts.add_argument("--work", default="runs/reproduce-darts", help="work folder (same folder = continue)")
@@ -101,6 +102,7 @@ def cmd_reproduce_darts(args: Any, strategies: list[str] | None, out: Path | Non
                              search={"C": args.search_C, "layers": args.search_layers},
                              retrain={"epochs": args.epochs, "C": args.C, "N": args.layers,
                                       "batch_size": args.batch_size, "recipe": args.recipe},
+                             retrain_seeds=args.retrain_seeds,
                              subset=args.subset, device=args.device, work_dir=args.work, progress=progress)
     table = format_darts_table(result)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", "darts"]))

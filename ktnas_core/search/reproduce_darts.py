@@ -118,7 +118,8 @@ def _search(work: Path, strategy: str, seed: int, tasks: list[str], datasets: di
 
 def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Sequence[str] = ("ktnas", "emtnas"),
                     seeds: int = 1, generations: int = 20, population_size: int = 20, search: dict | None = None,
-                    retrain: dict | None = None, subset: int | dict | None = None, device: str = "auto",
+                    retrain: dict | None = None, retrain_seeds: int = 1, subset: int | dict | None = None,
+                    device: str = "auto",
                     work_dir: str | Path = "runs/reproduce-darts", progress: Callable[[str], None] | None = None,
                     stop: Any = None) -> dict:
     """Search the DARTS-style space on ``tasks`` with each strategy and seed, then retrain what was found.
@@ -137,6 +138,9 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
         ``epochs``, ``C``, ``N`` (cells), ``batch_size``, ``recipe``, ``lr`` of the retraining
         (:data:`RETRAIN_DEFAULTS`: DARTS' recipe and CIFAR network, 600 epochs as the paper on CIFAR;
         for quick checks lower the epochs, and on tiny subsets the ``"basic"`` recipe learns faster).
+    retrain_seeds : int, default 1
+        Times each found cell and each control is retrained (different initialisation and batch order);
+        its test accuracy is the mean, so that the comparison with the control is not one draw of noise.
     subset : int, dict or None
         Images kept per split of every data set (``load_dataset``'s ``subset``), for quick runs.
     device : str
@@ -151,7 +155,8 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
     -------
     dict
         ``runs``: one record per (strategy, seed, task) with the found cell, its supernet score, its
-        test accuracy and parameters after retraining, and the random control's; ``seconds``.
+        test accuracy (mean over ``retrain_seeds``; each in ``test_accuracies``) and parameters after
+        retraining, and the random control's; ``seconds``.
     """
     from ..spaces import get_space
     from .strategies import check_int
@@ -160,6 +165,7 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
     tasks = _check_tasks(tasks)
     seeds, generations = check_int("seeds", seeds, 1, 1000), check_int("generations", generations, 1)
     population_size = check_int("population_size", population_size, 2)
+    retrain_seeds = check_int("retrain_seeds", retrain_seeds, 1, 100)
     for name, given, allowed in (("search", search, ("C", "layers", "batch_size", "lr", "valid_batches", "pool_size")),
                                  ("retrain", retrain, tuple(RETRAIN_DEFAULTS))):
         if given is not None and (not isinstance(given, dict) or set(given) - set(allowed)):
@@ -171,30 +177,37 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
     datasets = {t: {"name": t, **({} if subset is None else {"subset": subset})} for t in tasks}
     t0, runs = time.perf_counter(), []
     for seed in range(seeds):
-        trainer = TrainingEvaluator(datasets, space="darts", **retrain, device=device, seed=seed,
-                                    cache_dir=work / "trained", stop=stop,
-                                    on_epoch=lambda i: say(f"retraining on {i.task}: epoch {i.epoch}/{i.epochs}, "
-                                                           f"validation {i.valid_accuracy:.2f} %"))
+        trainers = [TrainingEvaluator(datasets, space="darts", **retrain, device=device, seed=seed + 1000 * r,
+                                      cache_dir=work / "trained", stop=stop,
+                                      on_epoch=lambda i: say(f"retraining on {i.task}: epoch {i.epoch}/{i.epochs}, "
+                                                             f"validation {i.valid_accuracy:.2f} %"))
+                    for r in range(retrain_seeds)]  # seeds below 1000: every (seed, r) trains apart
         control = str(get_space("darts").sample(10_000 + seed))
         for strategy in strategies:
             found = _search(work, strategy, seed, tasks, datasets, generations, population_size, search, device, say,
                             stop)
             for task in tasks:
                 arch, supernet_score = found["best"][task]
-                rows = {}
+                rows: dict = {}
                 for role, cell in (("found", arch), ("random", control)):
-                    say(f"{strategy} seed {seed}: retraining the {role} cell on {task}")
-                    trainer.evaluate([cell], task)
-                    rows[role] = trainer.details(cell, task)
+                    for r, trainer in enumerate(trainers):
+                        say(f"{strategy} seed {seed}: retraining the {role} cell on {task}"
+                            + (f" ({r + 1}/{retrain_seeds})" if retrain_seeds > 1 else ""))
+                        trainer.evaluate([cell], task)
+                        rows.setdefault(role, []).append(trainer.details(cell, task))
+                tests = {role: [d["test_accuracy"] for d in ds] for role, ds in rows.items()}
                 runs.append({"strategy": strategy, "seed": seed, "task": task, "arch": arch,
                              "supernet_score": supernet_score, "best_during_search": found["during_search"][task][0],
-                             "test_accuracy": rows["found"]["test_accuracy"],
-                             "params": rows["found"]["params"], "retrain_seconds": rows["found"]["seconds"],
-                             "random_arch": control, "random_test_accuracy": rows["random"]["test_accuracy"],
-                             "random_params": rows["random"]["params"], "search_seconds": found["seconds"]})
+                             "test_accuracy": statistics.fmean(tests["found"]), "test_accuracies": tests["found"],
+                             "params": rows["found"][0]["params"],
+                             "retrain_seconds": sum(d["seconds"] for d in rows["found"]),
+                             "random_arch": control, "random_test_accuracy": statistics.fmean(tests["random"]),
+                             "random_test_accuracies": tests["random"],
+                             "random_params": rows["random"][0]["params"], "search_seconds": found["seconds"]})
     return {"tasks": tasks, "strategies": list(strategies), "seeds": seeds, "generations": generations,
-            "population_size": population_size, "search": search, "retrain": retrain, "subset": subset,
-            "device": trainer.device, "runs": runs, "seconds": time.perf_counter() - t0}
+            "population_size": population_size, "search": search, "retrain": retrain,
+            "retrain_seeds": retrain_seeds, "subset": subset, "device": trainers[0].device, "runs": runs,
+            "seconds": time.perf_counter() - t0}
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -233,7 +246,9 @@ def format_darts_table(result: dict) -> str:
                      f"{r['params_mean'] / 1e6:>9.3f}M {r['random_test_mean']:>14.2f} "
                      f"{r['wins']:>6} of {r['runs']:<4} {paper:>14}")
     g, p, rt = result["generations"], result["population_size"], result["retrain"]
+    times = result.get("retrain_seeds", 1)
     lines.append(f"\nsearch: {g} generations x population {p}, supernet C={result['search']['C']} "
                  f"layers={result['search']['layers']}; retraining: {rt['epochs']} epochs, C={rt['C']} "
-                 f"N={rt['N']}, {rt['recipe']} recipe; device {result['device']}; subset {result['subset']}")
+                 f"N={rt['N']}, {rt['recipe']} recipe" + (f", mean of {times} retrainings" if times > 1 else "")
+                 + f"; device {result['device']}; subset {result['subset']}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ Debian's Fashion-MNIST.
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 
 import pytest
@@ -58,6 +59,14 @@ def test_stop_then_same_call_continues_without_redoing_work(tmp_path):
     assert not any("epoch" in m for m in said)  # nothing searched or retrained again
     assert sorted(p.name for p in (tmp_path / "trained").glob("*.json")) == trained
 
+    twice = reproduce_darts(TASKS, strategies=["ktnas", "emtnas"], work_dir=tmp_path, retrain_seeds=2, **TINY)
+    for r, first in zip(twice["runs"], runs):  # the first retraining comes from the cache, one more is made
+        assert r["arch"] == first["arch"] and len(r["test_accuracies"]) == len(r["random_test_accuracies"]) == 2
+        assert r["test_accuracies"][0] == first["test_accuracy"] and r["test_accuracy"] == statistics.fmean(
+            r["test_accuracies"]) and r["random_test_accuracy"] == statistics.fmean(r["random_test_accuracies"])
+    assert len(list((tmp_path / "trained").glob("*.json"))) == 2 * len(trained)
+    assert "mean of 2 retrainings" in format_darts_table(twice)
+
     rows = summarize_darts(result)
     assert [(r["strategy"], r["task"], r["runs"]) for r in rows] == [
         ("ktnas", "mnist", 1), ("ktnas", "fashion-mnist", 1), ("emtnas", "mnist", 1), ("emtnas", "fashion-mnist", 1)]
@@ -85,6 +94,7 @@ def test_cli_reproduce_darts_json_and_files(tmp_path, capsys):
     ({"search": {"C": 4, "cells": 3}}, "search=.* must be a dict with keys among"),
     ({"seeds": 0}, "seeds=0 is out of range"),
     ({"generations": 0}, "generations=0 is out of range"),
+    ({"retrain_seeds": 0}, "retrain_seeds=0 is out of range"),
 ])
 def test_bad_arguments_are_refused_before_work(tmp_path, kwargs, message):
     args = {"tasks": TASKS, **kwargs}
