@@ -10,7 +10,7 @@ test accuracy of found and random cells and in how many seeds the found cell win
 
 Usage::
 
-    python benchmarks/bench_darts_search.py [--seeds 5] [--generations 8] [--json]
+    python benchmarks/bench_darts_search.py [--seeds 5] [--generations 8] [--retrain-seeds 2] [--json]
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--population", type=int, default=8)
-    parser.add_argument("--train", type=int, default=1000, help="training images per task")
-    parser.add_argument("--valid", type=int, default=500, help="validation images per task (supernet scores)")
-    parser.add_argument("--test", type=int, default=1000, help="test images per task")
-    parser.add_argument("--epochs", type=int, default=5, help="retraining epochs")
-    parser.add_argument("--retrain-seeds", type=int, default=1, help="retrainings per cell (mean reported)")
+    parser.add_argument("--train", type=int, default=3000, help="training images per task")
+    parser.add_argument("--valid", type=int, default=2000, help="validation images per task (final ranking)")
+    parser.add_argument("--valid-batches", type=int, default=16, help="batches of 32 validation images that score "
+                        "a cell during the search")
+    parser.add_argument("--test", type=int, default=5000, help="test images per task")
+    parser.add_argument("--epochs", type=int, default=3, help="retraining epochs")
+    parser.add_argument("--retrain-seeds", type=int, default=2, help="retrainings per cell (mean reported)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,7 +45,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="ktnas-darts-") as work:
         result = reproduce_darts(["mnist", "fashion-mnist"], strategies=["ktnas"], seeds=args.seeds,
                                  generations=args.generations, population_size=args.population,
-                                 search={"C": 8, "layers": 3, "batch_size": 32, "lr": 0.1},
+                                 search={"C": 8, "layers": 3, "batch_size": 32, "lr": 0.1,
+                                         "valid_batches": args.valid_batches},
                                  retrain={"epochs": args.epochs, "C": 8, "N": 3, "batch_size": 32, "recipe": "basic"},
                                  retrain_seeds=args.retrain_seeds, subset=subset, device="cpu", work_dir=work)
     rows = summarize_darts(result)
@@ -52,6 +55,10 @@ def main(argv=None) -> int:
                           "runs": result["runs"]}))
         return 0
     print(format_darts_table(result))
+    for r in result["runs"]:
+        print(f"seed {r['seed']} {r['task']:<14} found {r['test_accuracy']:6.2f} % "
+              f"{[round(a, 2) for a in r['test_accuracies']]}  random {r['random_test_accuracy']:6.2f} % "
+              f"{[round(a, 2) for a in r['random_test_accuracies']]}")
     for r in rows:
         print(f"{r['task']}: the found cell beats the random control in {r['wins']} of {r['runs']} seeds "
               f"({r['ties']} ties); test accuracy {r['test_mean']:.2f} % vs {r['random_test_mean']:.2f} %")

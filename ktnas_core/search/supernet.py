@@ -129,7 +129,7 @@ class SupernetEvaluator:
         self.space = get_space("darts")
         self._tasks: dict[str, _TaskState] = {}
         self._generation_now: int | None = None
-        self._rescored: dict[tuple[str, str], tuple[int, float]] = {}  # (task, cell) -> (epoch, score)
+        self._rescored: dict[tuple, tuple[int, float]] = {}  # (task, cell, all_valid) -> (epoch, score)
 
     @property
     def scores_drift(self) -> bool:
@@ -299,11 +299,11 @@ class SupernetEvaluator:
             self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.schedule_epochs, float(total) / max(seen, 1),
                                     best, time.perf_counter() - t0))
 
-    def _validation(self, torch, x_va, y_va, bs: int) -> tuple:
+    def _validation(self, torch, x_va, y_va, bs: int, every: bool = False) -> tuple:
         """The scoring images: the first ``valid_batches`` batches of one fixed shuffle (seeded). BatchNorm
         normalises each scoring batch by its own statistics, so batches must mix the classes even where a
         data set stores its images sorted by label."""
-        n_valid = len(y_va) if self.valid_batches is None else min(len(y_va), self.valid_batches * bs)
+        n_valid = len(y_va) if self.valid_batches is None or every else min(len(y_va), self.valid_batches * bs)
         mix = torch.randperm(len(y_va), generator=torch.Generator().manual_seed(self.seed))[:n_valid].to(self.device)
         return x_va[mix], y_va[mix]
 
@@ -320,10 +320,11 @@ class SupernetEvaluator:
         """Every cell scored on ``task`` so far (saved ones included), in the order they were scored."""
         return list(self._state(task).scores)
 
-    def rescore(self, archs: Sequence[Any], task: str) -> list[float]:
+    def rescore(self, archs: Sequence[Any], task: str, *, all_valid: bool = False) -> list[float]:
         """Each cell's validation accuracy (%) with ``task``'s *current* shared weights, recorded scores left
         as they are: the final ranking of a search's candidates by one and the same supernet (a cell scored in
-        an early generation met a less trained supernet than one scored late).
+        an early generation met a less trained supernet than one scored late).  With ``all_valid`` every
+        validation image counts, also beyond ``valid_batches`` (a final ranking of a few cells may afford it).
 
         Raises
         ------
@@ -335,14 +336,15 @@ class SupernetEvaluator:
         check_task(self.datasets, task)
         genomes = [self.space.coerce(a) for a in archs]
         state = self._state(task)
-        keys = [(task, str(g)) for g in genomes]
+        every = _flag("all_valid", all_valid)
+        keys = [(task, str(g), every) for g in genomes]
         todo = {k: g for k, g in zip(keys, genomes) if self._rescored.get(k, (None,))[0] != state.epoch}
         if todo:
             x_tr, _, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
             bs = min(self.batch_size, len(x_tr))
             with torch_session(threads=self.threads, device=self.device) as torch:
                 state.net.train()
-                x_va, y_va = self._validation(torch, x_va, y_va, bs)
+                x_va, y_va = self._validation(torch, x_va, y_va, bs, every=every)
                 amp_dtype = amp_dtype_for(torch, self.device, self.amp)
                 for k, g in todo.items():
                     self._rescored[k] = (state.epoch, self._score(torch, state, g, x_va, y_va, bs, amp_dtype))
