@@ -100,3 +100,5 @@ def test_bench_train_parallel_paths_agree(repo_root):
     paths = data["parallel"]["paths"]
     assert {"serial", "process pool"} <= set(paths) and all(p["seconds"] > 0 and p["speedup"] > 0
                                                             for p in paths.values())
+    # serially this process trains; on the pool it only waits (and reads progress files)
+    assert paths["process pool"]["coordinator_cpu_s"] < paths["serial"]["coordinator_cpu_s"]
