@@ -8,11 +8,6 @@ atomic, checksummed ``checkpoint.json`` after every generation (keeping the one 
 event log, timestamps aside); a damaged newest checkpoint or log prefix falls back to the
 previous one (:mod:`~ktnas_core.search.recovery`).
 
-An evaluator whose answers drift (``scores_drift``: a supernet that trains as the search
-goes) is asked again, through its ``rescore(archs, task)``, for the cells the strategy keeps
-(``refresh_scores``) and for repeated queries, so that every selection compares answers of
-the same weights; such a repeat still counts no evaluation.
-
 The evaluation cache is not copied into each checkpoint: it is rebuilt on
 resume from the event log's prefix that the checkpoint names (the log is
 fsynced before each checkpoint), which keeps checkpoints O(population).
@@ -36,7 +31,6 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
-
 
 from ..errors import DataIntegrityError, KtnasError, ParameterError, RecoveryWarning
 from . import checkpoint as ck
@@ -234,10 +228,9 @@ class Search:
             answers = dict(zip(fresh, self.evaluator.evaluate(list(fresh.values()), task))) if fresh else {}
         except TrainingStopped:  # the stop flag, seen between two batches
             raise _Stopped from None
-        told, again = [], {}
-        if getattr(self.evaluator, "scores_drift", False):  # a cell met before is answered with today's weights
-            seen = list(dict.fromkeys(str(a) for a in archs if (task, str(a)) in self.cache and str(a) not in answers))
-            again = dict(zip(seen, self.evaluator.rescore(seen, task))) if seen else {}
+        told, seen = [], list(dict.fromkeys(str(a) for a in archs if (task, str(a)) in self.cache))
+        again = dict(zip(seen, self.evaluator.rescore(seen, task))) if seen and getattr(
+            self.evaluator, "scores_drift", False) else {}  # a cell met before is answered with today's weights
         for arch in archs:
             key = (task, str(arch))
             e = self.cache.get(key)

@@ -234,10 +234,9 @@ class MultiTaskEvolution(MultiTaskStrategy):
     def refresh_scores(self, score: Callable[[list, str], list]) -> None:
         """Re-score every population member with ``score(archs, task)`` and re-rank (birth breaks ties)."""
         for t, members in self.populations.items():
-            if members:
-                fresh = score([m[0] for m in members], t)
-                self.populations[t] = sorted(([a, float(s), b] for (a, _, b), s in zip(members, fresh)),
-                                             key=lambda m: (-m[1], m[2]))
+            fresh = score([m[0] for m in members], t) if members else []
+            self.populations[t] = sorted(([a, float(s), b] for (a, _, b), s in zip(members, fresh)),
+                                         key=lambda m: (-m[1], m[2]))
 
     def _end_generation(self) -> None:
         self._transferred, self._parents, self._transfer_sources = {}, {}, {}

@@ -10,7 +10,8 @@ The driver runs every search through one protocol (:class:`MultiTaskStrategy`):
   first, then for the offspring): the driver ends it when ``generation_complete``;
 * when the evaluator's answers drift (``evaluator.scores_drift``: a supernet that keeps
   training), the driver calls ``refresh_scores(score)`` before each ``tell``, so that the
-  cells a strategy keeps are compared with the same weights as the new ones;
+  cells a strategy keeps are compared with the same weights as the new ones, and answers a
+  repeated query with ``evaluator.rescore`` too (a repeat still counts no evaluation);
 * ``drain_events()`` hands over the strategy's own events (transfer decisions
   and labels), which the driver logs in order.
 
