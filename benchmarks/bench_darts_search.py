@@ -34,6 +34,7 @@ def main(argv=None) -> int:
                         "a cell during the search")
     parser.add_argument("--test", type=int, default=5000, help="test images per task")
     parser.add_argument("--epochs", type=int, default=3, help="retraining epochs")
+    parser.add_argument("--warmup-epochs", type=int, default=0, help="supernet epochs on random cells first")
     parser.add_argument("--retrain-seeds", type=int, default=2, help="retrainings per cell (mean reported)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
         result = reproduce_darts(["mnist", "fashion-mnist"], strategies=["ktnas"], seeds=args.seeds,
                                  generations=args.generations, population_size=args.population,
                                  search={"C": 8, "layers": 3, "batch_size": 32, "lr": 0.1,
-                                         "valid_batches": args.valid_batches},
+                                         "valid_batches": args.valid_batches, "warmup_epochs": args.warmup_epochs},
                                  retrain={"epochs": args.epochs, "C": 8, "N": 3, "batch_size": 32, "recipe": "basic"},
                                  retrain_seeds=args.retrain_seeds, subset=subset, device="cpu", work_dir=work)
     rows = summarize_darts(result)

@@ -171,7 +171,8 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
     seeds, generations = check_int("seeds", seeds, 1, 1000), check_int("generations", generations, 1)
     population_size = check_int("population_size", population_size, 2)
     retrain_seeds = check_int("retrain_seeds", retrain_seeds, 1, 100)
-    for name, given, allowed in (("search", search, ("C", "layers", "batch_size", "lr", "valid_batches", "pool_size")),
+    for name, given, allowed in (("search", search, ("C", "layers", "batch_size", "lr", "valid_batches", "pool_size",
+                                                                 "warmup_epochs")),
                                  ("retrain", retrain, tuple(RETRAIN_DEFAULTS))):
         if given is not None and (not isinstance(given, dict) or set(given) - set(allowed)):
             raise ParameterError(f"{name}={given!r} must be a dict with keys among {list(allowed)}")

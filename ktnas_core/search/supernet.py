@@ -1,33 +1,24 @@
 """Weight sharing as an evaluator: one DARTS-style supernet per task (PAPER.md section 6).
 
-:class:`SupernetEvaluator` follows the evaluator protocol.  Each call of
-``evaluate(archs, task)`` brings new cells of one task (the search loop hands a
-generation's cells over together).  Once per generation (the loop calls
-:meth:`SupernetEvaluator.begin_generation`; used alone, every call is a generation) the
-task's supernet (:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch
-on the task's train split, each mini-batch through one architecture drawn uniformly
-from these cells and the task's recent ones (the last ``pool_size`` cells scored: the
-parents).  Then every new cell is scored by its own validation accuracy with the shared
-weights: its correct answers over the images it saw, never counts pooled across cells.
-A strategy that evaluates transferred cells and children in two calls gets one epoch per
-generation too (with the first call's cells); the other calls only score, so every
-strategy trains its supernet equally long.  BatchNorm uses each batch's statistics when
-scoring, because the supernet's running averages mix every architecture it trained; the
-validation images are shuffled once (seeded), so that every scoring batch mixes the classes
-even where a data set stores them sorted.
+:class:`SupernetEvaluator` follows the evaluator protocol.  Once per generation (the loop calls
+:meth:`SupernetEvaluator.begin_generation`; used alone, every call is a generation) the task's
+supernet (:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch on the train
+split, each mini-batch through one architecture drawn uniformly from the call's new cells and
+the task's last ``pool_size`` scored (the parents); a strategy that evaluates transferred cells
+and children in two calls still gets one epoch (with the first call's cells).  Every new cell
+is then scored by its own validation accuracy with the shared weights (never counts pooled
+across cells), BatchNorm on each batch's statistics (the running averages mix every
+architecture), on validation images shuffled once (seeded: batches must mix the classes).
 
-A cell's recorded score is the one of the generation it was scored in (an evaluation is
-one query per cell and task, as on the tables), but the supernet keeps training, so a
-parent's old score met less trained weights than its children's: with ``rescore_parents``
-(default) the evaluator says its scores drift (``scores_drift``) and the search loop has
-the strategy score the cells it keeps again with the current weights (:meth:`rescore`,
-cached per epoch) before each selection, as EMT-NAS evaluates parents and offspring
-every generation.  With ``state_dir``
-each task's supernet, optimiser, schedule position, parents and scores are saved
-atomically after every call, so a resumed search continues with the same weights and
-answers cells it scored from the saved scores without training.  ``stop`` is checked
-before every batch; a stopped epoch is dropped and the supernet goes back to its state
-before that epoch (reloaded from ``state_dir``, else from a copy kept in memory).
+The supernet keeps training, so a parent's old score met less trained weights than its
+children's: with ``rescore_parents`` (default) the evaluator says its scores drift
+(``scores_drift``) and the search loop has the kept cells scored again (:meth:`rescore`,
+cached per epoch) before each selection, as EMT-NAS evaluates parents and offspring every
+generation; recorded first scores stay (:meth:`details`).  ``warmup_epochs`` first train the
+supernet through uniformly random cells.  With ``state_dir`` each task's supernet, optimiser,
+schedule position, parents and scores are saved atomically after every call, so a resumed
+search continues with the same weights.  ``stop`` is checked before every batch; a stopped
+epoch is dropped (the state before it is reloaded from ``state_dir``, else from memory).
 
 Examples
 --------
@@ -49,6 +40,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError
 from .evaluators import Evaluation
@@ -93,6 +86,9 @@ class SupernetEvaluator:
     rescore_parents : bool, default True
         Tell the search loop that scores drift, so that parents are scored again with the current weights
         before each selection (False: a cell's first score is final).
+    warmup_epochs : int, default 0
+        Epochs that train the supernet before the first generation's, each batch through a uniformly random
+        cell (as single-path one-shot NAS does), so that no operation starts the search untrained.
     device, amp, seed, subset, threads
         As for :class:`~ktnas_core.search.training.TrainingEvaluator`.
     state_dir : path or None
@@ -110,11 +106,12 @@ class SupernetEvaluator:
                  pool_size: int = 20, device: str = "auto", amp: bool = True, seed: int = 0,
                  state_dir: str | os.PathLike | None = None, stop: threading.Event | None = None,
                  on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1,
-                 rescore_parents: bool = True):
+                 rescore_parents: bool = True, warmup_epochs: int = 0):
         self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
         self.C, self.layers = _int("C", C), _int("layers", layers, 3)
         self.batch_size, self.schedule_epochs = _int("batch_size", batch_size), _int("schedule_epochs", schedule_epochs)
         self.valid_batches = None if valid_batches is None else _int("valid_batches", valid_batches)
+        self.warmup_epochs = _int("warmup_epochs", warmup_epochs, 0)
         self.pool_size, self.seed, self.threads = _int("pool_size", pool_size, 0), _int("seed", seed, 0), _int(
             "threads", threads)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
@@ -143,7 +140,8 @@ class SupernetEvaluator:
                 "schedule_epochs": self.schedule_epochs, "valid_batches": self.valid_batches,
                 "pool_size": self.pool_size, "device": self.device_request, "amp": self.amp, "seed": self.seed,
                 "state_dir": None if self.state_dir is None else str(self.state_dir), "subset": self.subset,
-                "threads": self.threads, "rescore_parents": self.rescore_parents}
+                "threads": self.threads, "rescore_parents": self.rescore_parents,
+                "warmup_epochs": self.warmup_epochs}
 
     # -- state ---------------------------------------------------------------------------------
     def _path(self, task: str) -> Path | None:
@@ -250,39 +248,25 @@ class SupernetEvaluator:
         x_tr, y_tr, x_va, y_va, *_ = _tensors(self.datasets[task], self.device)
         pool = list(dict.fromkeys(todo + list(state.parents)))
         genomes = {a: self.space.parse(a) for a in pool}
+        train = self._generation_now is None or state.trained_in != self._generation_now
         t0 = time.perf_counter()
         with torch_session(_candidate_seed(self.seed, task, f"epoch {state.epoch}"), threads=self.threads,
                            device=self.device) as torch:
             amp_dtype = amp_dtype_for(torch, self.device, self.amp)
-            scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
-            lr = self.lr * 0.5 * (1 + math.cos(math.pi * min(state.epoch, self.schedule_epochs) / self.schedule_epochs))
-            for group in state.opt.param_groups:
-                group["lr"] = lr
+            bs = min(self.batch_size, len(y_tr))
+            while train and state.epoch < self.warmup_epochs:  # SPOS-style: every batch through a random cell
+                rng = np.random.default_rng(_candidate_seed(self.seed, task, f"warm-up {state.epoch}"))
+                loss = self._epoch(torch, state, task, x_tr, y_tr, lambda b: self.space.sample(rng), amp_dtype,
+                                   self.lr)
+                state.epoch += 1
+                self._tell_epoch(task, state, loss, None, t0)
             gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {state.epoch}"))
-            n = len(y_tr)
-            bs = min(self.batch_size, n)
-            order = torch.randperm(n, generator=gen).to(self.device)
-            picks = torch.randint(0, len(pool), (math.ceil(n / bs),), generator=gen).tolist()
-            state.net.train()
-            total, seen = torch.zeros((), device=self.device), 0
-            train = self._generation_now is None or state.trained_in != self._generation_now
-            for b, s in enumerate(range(0, n, bs) if train else ()):
-                if n - s < 2 and s:
-                    break  # BatchNorm needs two samples
-                if self.stop is not None and self.stop.is_set():
-                    raise TrainingStopped(f"supernet training on {task!r} stopped in epoch {state.epoch + 1} after "
-                                          f"{b} batches", task, "supernet", state.epoch, b)
-                idx = order[s:s + bs]
-                with torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
-                    loss = torch.nn.functional.cross_entropy(state.net(x_tr[idx], genomes[pool[picks[b]]]), y_tr[idx])
-                state.opt.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(state.opt)
-                torch.nn.utils.clip_grad_norm_(state.net.parameters(), 5.0)
-                scaler.step(state.opt)
-                scaler.update()
-                total += loss.detach().float() * len(idx)
-                seen += len(idx)
+            order = torch.randperm(len(y_tr), generator=gen).to(self.device)
+            picks = torch.randint(0, len(pool), (math.ceil(len(y_tr) / bs),), generator=gen).tolist()
+            done = min(state.epoch - self.warmup_epochs, self.schedule_epochs)
+            lr = self.lr * 0.5 * (1 + math.cos(math.pi * done / self.schedule_epochs))
+            loss = self._epoch(torch, state, task, x_tr, y_tr, lambda b: genomes[pool[picks[b]]], amp_dtype, lr,
+                               order) if train else None
             train_s = time.perf_counter() - t0
             x_va, y_va = self._validation(torch, x_va, y_va, bs)
             for arch in todo:
@@ -291,12 +275,45 @@ class SupernetEvaluator:
                                       "epoch": state.epoch + train, "valid_images": len(y_va),
                                       "seconds": train_s / len(todo) + time.perf_counter() - t1}
         state.parents.extend(a for a in todo if a not in state.parents)
-        if not train:
-            return
-        state.epoch, state.trained_in = state.epoch + 1, self._generation_now
+        if train:
+            state.epoch, state.trained_in = state.epoch + 1, self._generation_now
+            self._tell_epoch(task, state, loss, max(state.scores[a]["score"] for a in todo), t0)
+
+    def _epoch(self, torch, state: _TaskState, task: str, x_tr, y_tr, genome_of_batch, amp_dtype, lr: float,
+               order=None) -> float:
+        """One epoch over the train split (in ``order``, else a seeded shuffle), batch ``b`` through
+        ``genome_of_batch(b)``; returns the mean loss."""
+        for group in state.opt.param_groups:
+            group["lr"] = lr
+        n, bs = len(y_tr), min(self.batch_size, len(y_tr))
+        if order is None:
+            gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {state.epoch}"))
+            order = torch.randperm(n, generator=gen).to(self.device)
+        scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
+        state.net.train()
+        total, seen = torch.zeros((), device=self.device), 0
+        for b, s in enumerate(range(0, n, bs)):
+            if n - s < 2 and s:
+                break  # BatchNorm needs two samples
+            if self.stop is not None and self.stop.is_set():
+                raise TrainingStopped(f"supernet training on {task!r} stopped in epoch {state.epoch + 1} after "
+                                      f"{b} batches", task, "supernet", state.epoch, b)
+            idx = order[s:s + bs]
+            with torch.autocast("cuda", dtype=amp_dtype or torch.float16, enabled=amp_dtype is not None):
+                loss = torch.nn.functional.cross_entropy(state.net(x_tr[idx], genome_of_batch(b)), y_tr[idx])
+            state.opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(state.opt)
+            torch.nn.utils.clip_grad_norm_(state.net.parameters(), 5.0)
+            scaler.step(state.opt)
+            scaler.update()
+            total += loss.detach().float() * len(idx)
+            seen += len(idx)
+        return float(total) / max(seen, 1)
+
+    def _tell_epoch(self, task: str, state: _TaskState, loss: float, best: float | None, t0: float) -> None:
         if self.on_epoch is not None:
-            best = max(state.scores[a]["score"] for a in todo)
-            self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.schedule_epochs, float(total) / max(seen, 1),
+            self.on_epoch(EpochInfo(task, "supernet", state.epoch, self.warmup_epochs + self.schedule_epochs, loss,
                                     best, time.perf_counter() - t0))
 
     def _validation(self, torch, x_va, y_va, bs: int, every: bool = False) -> tuple:

@@ -206,7 +206,8 @@ def test_config_round_trip_and_parameter_errors(tmp_path):
                             ({"batch_size": 0}, "batch_size=0"), ({"schedule_epochs": 0}, "schedule_epochs=0"),
                             ({"device": "tpu"}, "tpu"), ({"amp": 1}, "amp=1"), ({"stop": True}, "stop=True"),
                             ({"on_epoch": 3}, "on_epoch=3"), ({"subset": 0}, "subset=0"),
-                            ({"rescore_parents": "yes"}, "rescore_parents='yes'")]:
+                            ({"rescore_parents": "yes"}, "rescore_parents='yes'"),
+                            ({"warmup_epochs": -1}, "warmup_epochs=-1")]:
         with pytest.raises(ParameterError, match=message):
             small(**kwargs)
     for datasets in [{}, {"a": {"nme": "digits"}}, ["digits"]]:
@@ -323,3 +324,23 @@ def test_a_search_compares_parents_and_children_with_the_same_weights(rescore_pa
             assert [s for _, s, _ in kept] == ev.rescore([a for a, _, _ in kept], t)
         else:  # each member keeps the score it got when it was first scored
             assert [s for _, s, _ in kept] == recorded
+
+
+def test_warmup_epochs_train_random_cells_before_the_first_generation(tmp_path):
+    seen, stop = [], CountingStop()
+    ev = small(warmup_epochs=2, on_epoch=seen.append, stop=stop)
+    first = ev.evaluate(cells(1), "digits")
+    assert ev.epochs_trained("digits") == 3 and [(i.epoch, i.epochs) for i in seen] == [(1, 6), (2, 6), (3, 6)]
+    assert [i.valid_accuracy for i in seen] == [None, None, max(scores(first))]  # warm-up epochs score no cell
+    assert stop.checks == 3 * 4  # 4 batches an epoch
+    ev.evaluate(cells(2), "digits")
+    assert ev.epochs_trained("digits") == 4 and len(seen) == 4  # later generations: one epoch each
+    cold = small(on_epoch=seen.append)
+    cold.evaluate(cells(1), "digits")
+    assert cold.epochs_trained("digits") == 1 and scores(cold.evaluate(cells(1), "digits")) != scores(first)
+    again = small(warmup_epochs=2)  # the warm-up is seeded: the same weights, the same scores
+    assert scores(again.evaluate(cells(1), "digits")) == scores(first)
+    stopped = small(warmup_epochs=2, stop=CountingStop(at=6), state_dir=tmp_path)  # inside the 2nd warm-up epoch
+    with pytest.raises(TrainingStopped):
+        stopped.evaluate(cells(1), "digits")
+    assert stopped.epochs_trained("digits") == 0 and not list(tmp_path.iterdir())  # nothing half-done is kept
