@@ -49,6 +49,8 @@ def add_reproduce_command(sub: Any) -> None:
     darts.add_argument("--population", type=int, default=20, help="population per task (default 20, Table I)")
     darts.add_argument("--search-C", type=int, default=16, help="supernet channels (default 16)")
     darts.add_argument("--search-layers", type=int, default=8, help="supernet cells (default 8)")
+    darts.add_argument("--warmup-epochs", type=int, default=0,
+                       help="supernet epochs through random cells before the search (default 0, as the paper)")
     darts.add_argument("--epochs", type=int, default=600, help="retraining epochs (default 600, the paper's CIFAR)")
     darts.add_argument("--C", type=int, default=36, help="retrained network channels (default 36)")
     darts.add_argument("--layers", type=int, default=20, help="retrained network cells (default 20)")
@@ -99,7 +101,8 @@ def cmd_reproduce_darts(args: Any, strategies: list[str] | None, out: Path | Non
     progress = None if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
     result = reproduce_darts(tasks, strategies=strategies or ("ktnas", "emtnas"), seeds=args.seeds or 1,
                              generations=args.generations, population_size=args.population,
-                             search={"C": args.search_C, "layers": args.search_layers},
+                             search={"C": args.search_C, "layers": args.search_layers,
+                                     "warmup_epochs": args.warmup_epochs},
                              retrain={"epochs": args.epochs, "C": args.C, "N": args.layers,
                                       "batch_size": args.batch_size, "recipe": args.recipe},
                              retrain_seeds=args.retrain_seeds,

@@ -78,12 +78,14 @@ def test_cli_reproduce_darts_json_and_files(tmp_path, capsys):
     args = ["reproduce", "darts", "--tasks", "mnist", "--strategies", "ktnas", "--generations", "1",
             "--population", "4", "--search-C", "4", "--search-layers", "3", "--epochs", "1", "--C", "4",
             "--layers", "3", "--batch-size", "32", "--recipe", "basic", "--subset", "150", "--device", "cpu",
-            "--retrain-seeds", "2", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "out"), "--json"]
+            "--retrain-seeds", "2", "--warmup-epochs", "1", "--work", str(tmp_path / "w"), "--out", str(tmp_path / "out"), "--json"]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["experiment"] == "darts" and data["seeds"] == 1 and len(data["runs"]) == 2
     assert {r["task"] for r in data["rows"]} == {"mnist", "fashion-mnist"}
     assert all(len(r["test_accuracies"]) == len(r["random_test_accuracies"]) == 2 for r in data["runs"])
+    assert json.loads((tmp_path / "w" / "ktnas-seed0" / "run" / "config.json").read_text())["evaluator"][
+        "warmup_epochs"] == 1
     saved = json.loads((tmp_path / "out" / "darts.json").read_text())
     assert saved["runs"] == data["runs"] and "ktnas reproduce darts" in (tmp_path / "out" / "darts.txt").read_text()
 
