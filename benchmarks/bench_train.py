@@ -105,20 +105,18 @@ def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
     data = {"digits": "digits"}
     TrainingEvaluator(data, **settings).evaluate(cells[:1], "digits")  # warm-up: data, kernels
 
-    def timed(**kw):
+    def timed(start_s, **kw):
+        """The path's record (wall seconds, start, this process's CPU meanwhile, training inside the workers)
+        and its scores."""
         ev = TrainingEvaluator(data, **settings, **kw)
         t0, c0 = time.perf_counter(), time.process_time()
         scores = [e.score for e in ev.evaluate(cells, "digits")]
-        timed.cpu_s = time.process_time() - c0  # CPU this (coordinating) process used meanwhile, all threads
-        timed.train_s = sum(ev.details(c, "digits")["seconds"] for c in cells)  # inside the workers
-        return time.perf_counter() - t0, scores
-
-    def record(seconds, start):
-        return {"seconds": seconds, "start_s": start, "coordinator_cpu_s": timed.cpu_s, "train_s": timed.train_s}
+        return {"seconds": time.perf_counter() - t0, "start_s": start_s,
+                "coordinator_cpu_s": time.process_time() - c0,  # all threads of this process
+                "train_s": sum(ev.details(c, "digits")["seconds"] for c in cells)}, scores
 
     out = {"candidates": candidates, "epochs": epochs, "workers": workers, "paths": {}}
-    serial_s, serial_scores = timed()
-    out["paths"]["serial"] = record(serial_s, 0.0)
+    out["paths"]["serial"], serial_scores = timed(0.0)
     t0 = time.perf_counter()
     pool = process_pool(workers, devices=["cpu"] * workers)
     warm = [pool.submit(_warm_worker, i) for i in range(workers)]
@@ -126,11 +124,10 @@ def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
         f.result()
     start = time.perf_counter() - t0
     try:
-        seconds, scores = timed(executor=pool)
+        out["paths"]["process pool"], scores = timed(start, executor=pool)
     finally:
         pool.shutdown()
     assert scores == serial_scores, "the process pool's scores differ from the serial ones"
-    out["paths"]["process pool"] = record(seconds, start)
     try:
         import distributed
     except ImportError:
@@ -145,11 +142,10 @@ def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
                     distributed.Client(cluster) as client:
                 client.run(_warm_worker, 0)
                 start = time.perf_counter() - t0
-                seconds, scores = timed(executor=client.get_executor())
+                out["paths"][name], scores = timed(start, executor=client.get_executor())
             assert scores == serial_scores, "the Dask cluster's scores differ from the serial ones"
-            out["paths"][name] = record(seconds, start)
     for r in out["paths"].values():
-        r["speedup"] = serial_s / r["seconds"]
+        r["speedup"] = out["paths"]["serial"]["seconds"] / r["seconds"]
     return out
 
 

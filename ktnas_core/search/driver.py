@@ -137,6 +137,7 @@ class Search:
         self.checkpoint_seconds = float(checkpoint_seconds)
         self._last_checkpoint = float("-inf")
         self.strategy, self.evaluator, self.stop_on_optimum = strategies, evaluator, stop_on_optimum
+        self._drift = bool(getattr(evaluator, "scores_drift", False))  # answers change as it trains: ask again
         self.callbacks, self.stop = list(callbacks), stop
         self.tasks = list(self.strategy.tasks)
         if self.seed is not None:
@@ -228,9 +229,9 @@ class Search:
             answers = dict(zip(fresh, self.evaluator.evaluate(list(fresh.values()), task))) if fresh else {}
         except TrainingStopped:  # the stop flag, seen between two batches
             raise _Stopped from None
-        told, seen = [], list(dict.fromkeys(str(a) for a in archs if (task, str(a)) in self.cache))
-        again = dict(zip(seen, self.evaluator.rescore(seen, task))) if seen and getattr(
-            self.evaluator, "scores_drift", False) else {}  # a cell met before is answered with today's weights
+        seen = list(dict.fromkeys(str(a) for a in archs if (task, str(a)) in self.cache)) if self._drift else []
+        again = dict(zip(seen, self.evaluator.rescore(seen, task))) if seen else {}  # met before: today's weights
+        told = []
         for arch in archs:
             key = (task, str(arch))
             e = self.cache.get(key)
@@ -267,7 +268,7 @@ class Search:
                 if task not in asked or self._done(task):
                     continue
                 told[task] = self._evaluate_batch(task, list(asked[task]))
-            if told and getattr(self.evaluator, "scores_drift", False):  # parents meet the weights children met
+            if told and self._drift:  # parents meet the weights their children met
                 self.strategy.refresh_scores(self.evaluator.rescore)
             self.strategy.tell(told)
             self._drain()

@@ -260,8 +260,7 @@ class SupernetEvaluator:
                                    self.lr)
                 state.epoch += 1
                 self._tell_epoch(task, state, loss, None, t0)
-            gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {state.epoch}"))
-            order = torch.randperm(len(y_tr), generator=gen).to(self.device)
+            gen, order = self._shuffle(torch, task, state.epoch, len(y_tr))
             picks = torch.randint(0, len(pool), (math.ceil(len(y_tr) / bs),), generator=gen).tolist()
             done = min(state.epoch - self.warmup_epochs, self.schedule_epochs)
             lr = self.lr * 0.5 * (1 + math.cos(math.pi * done / self.schedule_epochs))
@@ -286,9 +285,7 @@ class SupernetEvaluator:
         for group in state.opt.param_groups:
             group["lr"] = lr
         n, bs = len(y_tr), min(self.batch_size, len(y_tr))
-        if order is None:
-            gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {state.epoch}"))
-            order = torch.randperm(n, generator=gen).to(self.device)
+        order = self._shuffle(torch, task, state.epoch, n)[1] if order is None else order
         scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype is torch.float16)
         state.net.train()
         total, seen = torch.zeros((), device=self.device), 0
@@ -310,6 +307,11 @@ class SupernetEvaluator:
             total += loss.detach().float() * len(idx)
             seen += len(idx)
         return float(total) / max(seen, 1)
+
+    def _shuffle(self, torch, task: str, epoch: int, n: int) -> tuple:
+        """Epoch ``epoch``'s seeded generator and the order of the ``n`` training images it draws first."""
+        gen = torch.Generator().manual_seed(_candidate_seed(self.seed, task, f"batches {epoch}"))
+        return gen, torch.randperm(n, generator=gen).to(self.device)
 
     def _tell_epoch(self, task: str, state: _TaskState, loss: float, best: float | None, t0: float) -> None:
         if self.on_epoch is not None:
