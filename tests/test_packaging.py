@@ -5,8 +5,10 @@ import re
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 UI_AND_HEAVY = ("ipywidgets", "plotly", "IPython", "traitlets", "widgets", "torch", "umap", "sklearn")
 
@@ -45,13 +47,66 @@ def test_pyproject_declares_packages_script_and_test_extra(repo_root):
     assert meta["tool"]["setuptools"]["packages"]["find"]["include"] == ["ktnas_core*", "widgets*"]
 
 
-def test_makefile_installs_the_torch_pin_first(repo_root):
+def test_makefile_installs_the_lock_then_the_torch_pin(repo_root):
     text = (repo_root / "Makefile").read_text()
-    assert "TORCH_SPEC ?= torch==2.13.0" in text
-    recipe = text[text.index("$(STAMP):"):]
-    assert recipe.index("$(TORCH_SPEC)") < recipe.index('-e ".[test]"')
-    assert "-m widgets.hosting --host=$(HOST)" in text and "HOST       ?= 127.0.0.1" in text
-    assert "make test" in (repo_root / ".ci" / "run").read_text()
+    assert "TORCH_SPEC  ?= torch==2.13.0" in text and "LOCK        := requirements-lock.txt" in text
+    recipe = text[text.index("$(STAMP):"):].split("\n\n")[0]
+    steps = [line.strip() for line in recipe.splitlines()[1:]]
+    assert steps[0].endswith("--require-hashes --no-deps -r $(LOCK)")
+    assert steps[1].endswith("$(TORCH_SPEC)") and "--no-deps --no-build-isolation -e ." in steps[2]
+    assert steps[3] == "$(BIN)/pip check"
+    assert "-m widgets.hosting --host=$(HOST)" in text and "HOST        ?= 127.0.0.1" in text
+    ci = (repo_root / ".ci" / "run").read_text()
+    assert "make test" in ci and "--durations=25" in ci and "test-latest" not in ci
+
+
+def _lock(repo_root) -> dict[str, tuple[str, set[str]]]:
+    """requirements-lock.txt as {name: (version, {what it is there for})}."""
+    pins: dict[str, tuple[str, set[str]]] = {}
+    name = None
+    for line in (repo_root / "requirements-lock.txt").read_text().splitlines():
+        if re.match(r"^[A-Za-z0-9]", line):
+            name, version = line.split(" ")[0].split("==")
+            name = canonicalize_name(name)
+            pins[name] = (version, set())
+        elif name and line.strip().startswith("#") and "via" not in line and line.startswith("    #   "):
+            pins[name][1].add(line.strip("# ").strip())
+        elif name and line.strip().startswith("# via "):
+            pins[name][1].add(line.strip()[len("# via "):].strip())
+        elif not line.startswith(" "):
+            name = None
+    return pins
+
+
+def test_the_lock_pins_exactly_what_pyproject_declares(repo_root):
+    from packaging.requirements import Requirement
+
+    meta = tomllib.loads((repo_root / "pyproject.toml").read_text())
+    declared = [Requirement(r) for r in meta["project"]["dependencies"] + meta["project"]["optional-dependencies"]["test"]]
+    pins = _lock(repo_root)
+    direct = {name for name, (_, via) in pins.items() if "ktnas (pyproject.toml)" in via}
+    assert direct == {canonicalize_name(r.name) for r in declared} - {"torch"}, "run `make lock`: pyproject.toml and the lock differ"
+    for requirement in declared:
+        if requirement.name != "torch":
+            version = pins[canonicalize_name(requirement.name)][0]
+            assert requirement.specifier.contains(version), f"{requirement.name}=={version} is outside {requirement}"
+    assert "torch" not in pins  # TORCH_SPEC picks the build; the lock holds its dependencies
+    assert {"sympy", "filelock", "jinja2", "fsspec"} <= set(pins) and not any(n.startswith("nvidia") for n in pins)
+    assert "setuptools" in pins  # the build backend, for the --no-build-isolation editable install
+    text = (repo_root / "requirements-lock.txt").read_text()
+    hashed = re.findall(r"^([A-Za-z0-9._-]+)==\S+ \\\n    --hash=sha256:[0-9a-f]{64}", text, flags=re.M)
+    assert len(hashed) == len(pins), "every pin carries its hashes"
+
+
+def test_environment_installed_from_the_lock_matches_it(repo_root):
+    """The environment `make test` built holds every pin of the lock (skipped in `make test-latest`)."""
+    from importlib.metadata import version
+
+    stamp = Path(sys.prefix) / ".ktnas-installed"
+    if not stamp.is_file() or stamp.read_text().strip() != "lock":
+        pytest.skip(f"{sys.prefix} was not installed from the lock by make")
+    wrong = {name: (pin, version(name)) for name, (pin, _) in _lock(repo_root).items() if version(name) != pin}
+    assert not wrong, f"installed versions differ from the lock (run `make install`): {wrong}"
 
 
 def test_import_ktnas_core_is_light():

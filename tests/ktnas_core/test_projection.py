@@ -1,7 +1,8 @@
 """2-D maps of whole-space embeddings: shipped defaults, PCA, cache, validation, background jobs.
 
-One UMAP computation runs in this module (the ``fresh_umap`` fixture, TransNAS micro:
-10-40 s of numba JIT); every other test uses the shipped maps or PCA.
+One UMAP computation runs in this module's process (the ``fresh_umap`` fixture, TransNAS micro:
+10-40 s of numba JIT) and one more in a child process (same seed, same map); every other test
+uses the shipped maps or PCA.
 """
 
 from __future__ import annotations
@@ -95,13 +96,29 @@ def test_shipped_default_preserves_the_embedding_neighbourhoods(space, embedding
     assert overlap > 0.2 and overlap > 100 * chance, overlap  # measured 0.28-0.37
 
 
-def test_fresh_umap_reproduces_the_shipped_map(fresh_umap):
-    """Same seed, same map: a fresh computation gives the shipped file (bit for bit on the machine
-    that built it; numba's floating point may differ elsewhere, so the check is on neighbourhoods)."""
-    shipped = load_default("tnb101_micro", "node2vec")
+def test_fresh_umap_is_the_same_map_in_another_process(fresh_umap, tmp_path):
+    """Same seed, same map, bit for bit, in two processes of one machine.
+
+    A map is *not* the same across processors: numba compiles UMAP for the host's instruction
+    set, and the float results follow it.  Measured: the shipped map is reproduced bit for bit
+    on the AMD EPYC (AVX-512) that built it, also with numba told to compile for Zen 3; compiled
+    for a generic x86-64 target the same versions give another map (neighbour overlap 0.49, about
+    what another seed gives).  So this test checks what holds everywhere: the seed fixes the map
+    on one machine, and a fresh map keeps the embedding's neighbourhoods (next test)."""
     assert fresh_umap.shape == (4_096, 2) and fresh_umap.dtype == np.float32 and not fresh_umap.flags.writeable
-    # another seed shares about 0.4 of the neighbours; the same seed all of them
-    assert knn_overlap(fresh_umap, shipped, cosine_a=False) > 0.8
+    out = tmp_path / "again.npy"
+    code = ("import sys, numpy as np\n"
+            "from ktnas_core.projection import project\n"
+            "np.save(sys.argv[1], project('tnb101_micro', 'node2vec', use_cache=False))\n")
+    subprocess.run([sys.executable, "-c", code, str(out)], check=True, timeout=300)
+    np.testing.assert_array_equal(np.load(out), fresh_umap)
+
+
+def test_fresh_umap_preserves_the_embedding_neighbourhoods(fresh_umap):
+    x = embed_space(EMBEDDERS["node2vec"], "tnb101_micro")
+    overlap = knn_overlap(x, fresh_umap, cosine_a=True)
+    chance = 10 / (SIZES["tnb101_micro"] - 1)
+    assert overlap > 0.2 and overlap > 100 * chance, overlap
 
 
 @pytest.mark.parametrize("space, name", [("tnb101_micro", "node2vec"), ("nb201", "node2vec"), ("nb201", "arch2vec")])
