@@ -7,6 +7,8 @@ import pytest
 from ktnas_core.cli import main
 from ktnas_core.search import Evaluated, read_events
 
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
+
 TRAIN = ["run", "--evaluator", "train", "--tasks", "digits", "--strategy", "rea", "--budget", "3", "--epochs", "2",
          "--subset", "600"]
 

@@ -96,6 +96,7 @@ def test_shipped_default_preserves_the_embedding_neighbourhoods(space, embedding
     assert overlap > 0.2 and overlap > 100 * chance, overlap  # measured 0.28-0.37
 
 
+@pytest.mark.slow
 def test_fresh_umap_is_the_same_map_in_another_process(fresh_umap, tmp_path):
     """Same seed, same map, bit for bit, in two processes of one machine.
 
@@ -114,6 +115,7 @@ def test_fresh_umap_is_the_same_map_in_another_process(fresh_umap, tmp_path):
     np.testing.assert_array_equal(np.load(out), fresh_umap)
 
 
+@pytest.mark.slow
 def test_fresh_umap_preserves_the_embedding_neighbourhoods(fresh_umap):
     x = embed_space(EMBEDDERS["node2vec"], "tnb101_micro")
     overlap = knn_overlap(x, fresh_umap, cosine_a=True)

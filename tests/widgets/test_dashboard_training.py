@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ktnas_core.search import Evaluated, read_events
 from ktnas_core.search.supernet import SupernetEvaluator
 from widgets.search_dashboard import SearchDashboard
 
 from .test_search_dashboard import links, pump_until_done, training_mode
+
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
 
 
 def test_candidate_kind_sets_space_cells_and_embedding(tmp_path):

@@ -346,6 +346,7 @@ def test_training_controls_show_only_in_training_mode(dash):
     assert (t.box.layout.display, dash.table_tasks.layout.display) == ("none", "flex") and dash.tasks == list(TASKS)
 
 
+@pytest.mark.training
 def test_training_run_draws_validation_error_epochs_and_results(dash):
     seen = training_mode(dash)
     handle = dash.start()
@@ -382,6 +383,7 @@ def test_training_run_draws_validation_error_epochs_and_results(dash):
     assert links(dash.results.value)[f"{stem}.json"] == files[f"{stem}.json"]
 
 
+@pytest.mark.training
 def test_training_run_stops_and_resumes_with_its_epoch_progress(dash):
     seen = training_mode(dash, budget=4, epochs=2, algorithm="rea")
     handle, t0 = dash.start(), time.monotonic()

@@ -19,6 +19,8 @@ from ktnas_core.search import GenerationDone, read_events
 from ktnas_core.search.reproduce_darts import format_darts_table, reproduce_darts, summarize_darts
 from ktnas_core.search.trainer import TrainingStopped
 
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
+
 TASKS = ["mnist", "fashion-mnist"]  # the paper's pair
 TINY = dict(seeds=1, generations=2, population_size=4, search={"C": 4, "layers": 3},
             retrain={"epochs": 2, "C": 4, "N": 3, "batch_size": 32, "recipe": "basic"},

@@ -20,6 +20,8 @@ from ktnas_core.search.supernet import SupernetEvaluator, supernet_evaluator_fro
 from ktnas_core.search.trainer import EpochInfo, TrainingStopped
 from ktnas_core.spaces import get_space
 
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
+
 DARTS = get_space("darts")
 DIGITS = {"name": "digits", "subset": {"train": 128, "valid": 64}}
 SMALL = dict(C=4, layers=3, batch_size=32, device="cpu", schedule_epochs=4)  # 4 batches an epoch

@@ -17,6 +17,8 @@ from ktnas_core.errors import (DataIntegrityError, InvalidArchitectureError, Ktn
                                UnknownArchitectureError, UnknownTaskError)
 from ktnas_core.search import Evaluated, make_strategy, read_events, resume, run_search
 from ktnas_core.search.training import (EpochInfo, TrainingEvaluator, TrainingStopped,
+
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
                                         training_evaluator_from_config)
 
 CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"

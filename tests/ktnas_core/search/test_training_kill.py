@@ -20,6 +20,8 @@ import pytest
 from ktnas_core.cli import main
 from ktnas_core.search import Evaluated, read_events
 
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
+
 ARGS = ["run", "--evaluator", "train", "--tasks", "digits,mnist", "--strategy", "ktnas", "--budget", "6",
         "--epochs", "2", "--subset", "150", "--width", "4", "--device", "cpu", "--population", "4",
         "--tournament", "2", "--seed", "3"]

@@ -16,6 +16,8 @@ from ktnas_core.search import make_strategy, resume_run, start_run
 from ktnas_core.search.trainer import process_pool
 from ktnas_core.search.training import TrainingEvaluator, TrainingStopped
 
+pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
+
 CELLS = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|",
          "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
          "|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
