@@ -189,8 +189,29 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         if self._kernel_connections.get(kernel_id, 0) <= 0 and kernel_id in self._kernels:
             self._alone_since[kernel_id] = time.monotonic()
 
+    def ready_ids(self) -> set[str]:
+        """Pooled kernels that have built the app (a visitor's page opens at once)."""
+        ids = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    content = task.result()
+                    if content["task"].done():
+                        ids.add(content["kernel_id"])
+        return ids
+
+    def _log_pool(self) -> None:
+        ready = len(self.ready_ids())
+        if ready != getattr(self, "_ready_logged", 0):
+            self._ready_logged = ready
+            self.log.info("ktnas: %d preheated kernel(s) ready", ready)
+
     def initialize_culler(self):
-        """Jupyter's culler runs only with an idle timeout; ours also culls pageless kernels."""
+        """Jupyter's culler runs only with an idle timeout; ours also culls pageless kernels.
+        Also logs how many preheated kernels are ready, as that changes."""
+        if getattr(self, "_pool_logger", None) is None:
+            self._pool_logger = PeriodicCallback(self._log_pool, 500)
+            self._pool_logger.start()
         if not self._initialized_culler and self._culler_callback is None and self.unconnected_timeout > 0 \
                 and self.cull_idle_timeout <= 0:
             self._culler_callback = PeriodicCallback(self.cull_kernels, 1000 * max(1, self.cull_interval))

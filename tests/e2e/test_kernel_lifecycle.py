@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .server import CHROMIUM, LAUNCH_ARGS, hosted
+from .server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
 
 pytestmark = pytest.mark.browser
 
@@ -54,14 +54,6 @@ def _wait_gone(url: str, kernels: list[str], timeout: float) -> list[str]:
     return alive
 
 
-def _wait_pool(log: Path, timeout: float = 120.0) -> None:
-    """Until Voilà says its preheated pool is full (so a test measures visits, not start-up)."""
-    deadline = time.monotonic() + timeout
-    while "Kernel pool of app.ipynb is filled" not in log.read_text():
-        assert time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.5)
-
-
 def _visit(browser, url: str):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     response = page.goto(url, timeout=120_000)
@@ -82,7 +74,7 @@ def test_closed_tabs_let_the_next_visitors_in(chromium):
         log = Path(tmp) / "voila.log"
         env = _env(KTNAS_MAX_VISITORS="2", KTNAS_UNCONNECTED_TIMEOUT="0")
         with hosted(["--demo", f"--runs-dir={tmp}/runs"], env, log) as url, sync_playwright() as p:
-            _wait_pool(log)
+            wait_for_pool(log)
             browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
             try:
                 closed = []
@@ -116,7 +108,7 @@ def test_ten_visits_leave_no_kernel_behind_and_an_open_page_keeps_its_own(chromi
         log = Path(tmp) / "voila.log"
         env = _env(KTNAS_RUNS_DIR=f"{tmp}/runs", KTNAS_UNCONNECTED_TIMEOUT="6")
         with hosted([], env, log) as url, sync_playwright() as p:
-            _wait_pool(log)
+            wait_for_pool(log)
             browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
             try:
                 page, kept = _visit(browser, url)
