@@ -341,8 +341,12 @@ def _figure() -> FigureWidget:
     fig = FigureWidget(data=data, layout=go.Layout(
         width=760, height=430, template="plotly_white", font=FONT, plot_bgcolor="rgba(0,0,0,0)", annotations=anns,
         title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=20, r=20, t=60, b=40),
-        xaxis=dict(ax, domain=[0, 1], range=XR), xaxis2=dict(ax, domain=[0.51, 1], range=XR),
-        yaxis=dict(ax, range=YR, scaleanchor="x"), yaxis2=dict(ax, range=YR, scaleanchor="x2"),
+        # constrain="domain": the equal-scale constraint shrinks a panel, never widens its range (a
+        # widened range is kept by the browser, and drew cell B small after the panel was hidden)
+        xaxis=dict(ax, domain=[0, 1], range=XR, constrain="domain"),
+        xaxis2=dict(ax, domain=[0.51, 1], range=XR, constrain="domain"),
+        yaxis=dict(ax, range=YR, scaleanchor="x", constrain="domain"),
+        yaxis2=dict(ax, range=YR, scaleanchor="x2", constrain="domain"),
         legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top", title_text="operation: ",
                     font=dict(size=11)),
         hoverlabel=dict(align="left"), modebar=dict(orientation="h", bgcolor="rgba(255,255,255,0.7)")))

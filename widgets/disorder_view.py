@@ -29,7 +29,8 @@ from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, Fig
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
 SPLITS = (("validation", "valid"), ("test", "test"))
-SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (400, 580)
+SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (460, 580)
+HEATMAP_MARGIN, HEATMAP_COLORBAR_PX = dict(l=110, r=10, t=80, b=100), 95  # the colour bar, its labels and gap
 
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
@@ -244,8 +245,8 @@ class DisorderView(w.VBox):
     def _draw_heatmap(self) -> None:
         m = self.matrix("kendall")
         tasks = list(m.tasks)
-        size = 16 if len(tasks) <= 3 else 12
-        text = [[f"{v:.2f}" for v in row] for row in m.values]
+        text = [[_tau_text(v, short=len(tasks) > 4) for v in row] for row in m.values]
+        size = _cell_font_size(len(tasks), max(len(t) for row in text for t in row))
         self.heatmap.data[0].update(z=m.values, x=tasks, y=tasks, text=text, textfont=dict(size=size))
         self.heatmap.layout.title.text = f"Kendall τ between tasks ({self.split} metric); click a cell"
 
@@ -275,6 +276,27 @@ class DisorderView(w.VBox):
                 f"{body}</div>")
 
 
+def _tau_text(v: float, short: bool) -> str:
+    """A tau for a heatmap cell; ``short`` drops the leading zero (as tables of correlations do).
+
+    >>> _tau_text(0.853, False), _tau_text(0.853, True), _tau_text(-0.12, True), _tau_text(1.0, True)
+    ('0.85', '.85', '−.12', '1.00')
+    """
+    text = f"{v:.2f}"
+    return text.replace("0.", ".", 1).replace("-", "−") if short and abs(v) < 1 else text
+
+
+def _cell_font_size(n: int, chars: int) -> int:
+    """Font size (px) at which ``chars`` characters fit across one of the ``n`` x ``n`` heatmap's cells.
+
+    >>> _cell_font_size(3, 4), _cell_font_size(7, 4)
+    (16, 11)
+    """
+    width = HEATMAP_SIZE[0] - HEATMAP_MARGIN["l"] - HEATMAP_MARGIN["r"] - HEATMAP_COLORBAR_PX
+    cell = width / n - 2 - 4  # less the gap between cells and a little air
+    return int(max(8, min(16, cell / (0.62 * chars))))  # a digit of the app's font is about 0.6 em wide
+
+
 def _scatter_figure() -> FigureWidget:
     hover = "%{text}<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
     return FigureWidget(
@@ -300,10 +322,11 @@ def _heatmap_figure() -> FigureWidget:
     return FigureWidget(
         data=[go.Heatmap(colorscale=COLORS["scale"], zmin=-1, zmax=1, zmid=0, texttemplate="%{text}",
                          hovertemplate="source %{y}<br>target %{x}<br>Kendall τ = %{z:.3f}<extra></extra>",
-                         colorbar=dict(title=dict(text="τ"), thickness=14, len=0.8), xgap=2, ygap=2)],
+                         colorbar=dict(title=dict(text="τ"), thickness=12, len=0.8, tickvals=[-1, -0.5, 0, 0.5, 1]),
+                         xgap=2, ygap=2)],
         layout=go.Layout(
             width=HEATMAP_SIZE[0], height=HEATMAP_SIZE[1], template="plotly_white", font=FONT,
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=110, r=10, t=80, b=100),
+            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=HEATMAP_MARGIN,
             xaxis=dict(title=dict(text="target task"), tickangle=-35, showgrid=False, constrain="domain"),
             yaxis=dict(title=dict(text="source task"), autorange="reversed", showgrid=False,
                        scaleanchor="x", scaleratio=1),

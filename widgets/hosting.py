@@ -14,9 +14,26 @@ What a visitor can reach, and what is shut:
   types does the same a second time.
 * It binds 127.0.0.1 unless ``--host`` says otherwise (then put it behind a TLS proxy).
 * ``--demo`` (or ``KTNAS_DEMO=1``): each visitor (each kernel) gets its own runs folder and
-  the limits of :mod:`ktnas_core.search.rundirs`; :class:`LimitedKernelManager` refuses a
-  kernel past ``KTNAS_MAX_VISITORS`` (default 8 in demo mode) and kernels idle for
-  ``KTNAS_IDLE_TIMEOUT`` seconds (default 1800) are shut down.
+  the limits of :mod:`ktnas_core.search.rundirs`; a visitor past ``KTNAS_MAX_VISITORS``
+  (default 8 in demo mode) gets a polite 503, and kernels idle for ``KTNAS_IDLE_TIMEOUT``
+  seconds (default 1800) are shut down even with their page open.
+* Every page is served from this server alone (:class:`AppPageHandler` drops the icon CSS
+  Voilà's template asks of a public CDN: the same icons ship in Voilà's own style bundle),
+  and plotly's widget code is one cached file (:data:`PLOTLY_BUNDLE_URL`), not a copy inside
+  every figure's state.
+
+Kernels come and go with their pages:
+
+* A closing page asks Voilà to shut its kernel down; that request needs the page's ``_xsrf``
+  cookie, which Voilà never sets (voila-dashboards/voila#1458), so it was refused.
+  :class:`AppPageHandler` sets it.
+* As a safety net, a kernel with no page connected for ``KTNAS_UNCONNECTED_TIMEOUT`` seconds
+  (default 60; a closed tab, a crashed browser) is shut down; an open page keeps its kernel
+  until the idle timeout above.
+* ``KTNAS_PREHEAT`` kernels (default 2, at most the visitor limit) wait in a pool with the
+  app already built, so a page opens without waiting for Python to import and build it.
+  Each still builds its own app (and, in demo mode, its own runs folder) before it is handed
+  to one visitor; pooled kernels do not count as visitors.
 
 >>> args = voila_args("app.ipynb", "127.0.0.1", 8866, max_visitors=8, idle_timeout=1800)
 >>> "--VoilaConfiguration.strip_sources=True" in args, "--Voila.ip=127.0.0.1" in args
@@ -29,15 +46,23 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import sys
+import time
 from pathlib import Path
 
+import plotly
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.ioloop import PeriodicCallback
 from traitlets import Integer
+from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
 
-__all__ = ["ALLOWED", "LimitedKernelManager", "WidgetsOnlyConnection", "main", "message_route", "voila_args"]
+__all__ = ["ALLOWED", "AppPageHandler", "KtnasVoila", "LimitedKernelManager", "PLOTLY_BUNDLE_URL",
+           "PlotlyBundleHandler", "WidgetsOnlyConnection", "main", "message_route", "voila_args"]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "app.ipynb"
@@ -47,6 +72,13 @@ ALLOWED = frozenset(("shell", t) for t in ("comm_open", "comm_msg", "comm_close"
                                            "kernel_info_request"))
 #: server limits in demo mode: kernels at once, and seconds before an idle kernel is shut down
 DEMO_MAX_VISITORS, DEMO_IDLE_TIMEOUT = 8, 1800
+#: seconds a kernel may have no page connected before it is shut down; preheated kernels kept ready
+UNCONNECTED_TIMEOUT, PREHEAT = 60, 2
+#: where the page loads plotly's widget code from, relative to the server's base URL (one file
+#: for every figure; :class:`widgets.style.FigureWidget` imports it)
+PLOTLY_BUNDLE_URL = "ktnas/static/plotly-widget.js"
+#: the <link>s of Voilà's lab template that fetch icon CSS from a public CDN
+_CDN_LINK = re.compile(r"<link[^>]*https://cdn\.jsdelivr\.net/[^>]*>\s*")
 
 
 def _offsets(ws_msg: bytes, width: int, order: str, least: int) -> list[int] | None:
@@ -102,32 +134,186 @@ class WidgetsOnlyConnection(ZMQChannelsWebsocketConnection):
 
 
 class LimitedKernelManager(AsyncMappingKernelManager):
-    """Voilà's kernel manager, refusing a new kernel (a new visitor) past :attr:`max_kernels`."""
+    """Voilà's kernel manager, with a visitor limit and kernels that go when their page goes.
 
-    max_kernels = Integer(0, config=True, help="Kernels running at once (one per visitor); 0: no limit.")
+    A visitor is a kernel handed to a page: kernels preheated in Voilà's pool are not counted.
+    A kernel that has had no page connected for :attr:`unconnected_timeout` seconds (and is not
+    running the notebook, and is not in the pool) is shut down: its page was closed.
+    """
 
-    async def start_kernel(self, *args, **kwargs):
-        if self.max_kernels and len(self.list_kernel_ids()) >= self.max_kernels:
+    max_kernels = Integer(0, config=True, help="Visitors at once (one kernel each); 0: no limit.")
+    unconnected_timeout = Integer(UNCONNECTED_TIMEOUT, config=True,
+                                  help="Seconds without a connected page before a kernel is shut down; 0: never.")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._alone_since: dict[str, float] = {}  # kernel id -> when it last had no page connected
+
+    # -- who is a visitor --------------------------------------------------------------
+    def pooled_ids(self) -> set[str]:
+        """Kernels waiting in Voilà's preheat pool (started, app built, no visitor yet)."""
+        ids = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    ids.add(task.result()["kernel_id"])
+        return ids
+
+    def visitor_ids(self) -> list[str]:
+        """Kernels that belong to a visitor's page."""
+        pooled = self.pooled_ids()
+        return [k for k in self.list_kernel_ids() if k not in pooled]
+
+    def check_capacity(self) -> None:
+        """Raise a 503 :class:`tornado.web.HTTPError` if the visitor limit is reached."""
+        if self.max_kernels and len(self.visitor_ids()) >= self.max_kernels:
             raise web.HTTPError(503, f"the app has {self.max_kernels} visitors, the most it serves at once "
                                      "(KTNAS_MAX_VISITORS)",
                                 reason="Too many visitors right now; try again in a few minutes")
-        return await super().start_kernel(*args, **kwargs)
+
+    async def start_kernel(self, *args, **kwargs):
+        preheat = str((kwargs.get("env") or {}).get("VOILA_PREHEAT", "")).lower() == "true"
+        if not preheat:  # a kernel for a visitor's page (the pool was empty): one more visitor
+            self.check_capacity()
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        self._alone_since[kernel_id] = time.monotonic()
+        return kernel_id
+
+    # -- kernels whose page is gone ----------------------------------------------------
+    def notify_connect(self, kernel_id):
+        super().notify_connect(kernel_id)
+        self._alone_since.pop(kernel_id, None)
+
+    def notify_disconnect(self, kernel_id):
+        super().notify_disconnect(kernel_id)
+        if self._kernel_connections.get(kernel_id, 0) <= 0 and kernel_id in self._kernels:
+            self._alone_since[kernel_id] = time.monotonic()
+
+    def ready_ids(self) -> set[str]:
+        """Pooled kernels that have built the app (a visitor's page opens at once)."""
+        ids = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    content = task.result()
+                    if content["task"].done():
+                        ids.add(content["kernel_id"])
+        return ids
+
+    def _log_pool(self) -> None:
+        ready = len(self.ready_ids())
+        if ready != getattr(self, "_ready_logged", 0):
+            self._ready_logged = ready
+            self.log.info("ktnas: %d preheated kernel(s) ready", ready)
+
+    def initialize_culler(self):
+        """Jupyter's culler runs only with an idle timeout; ours also culls pageless kernels.
+        Also logs how many preheated kernels are ready, as that changes."""
+        if getattr(self, "_pool_logger", None) is None:
+            self._pool_logger = PeriodicCallback(self._log_pool, 500)
+            self._pool_logger.start()
+        if not self._initialized_culler and self._culler_callback is None and self.unconnected_timeout > 0 \
+                and self.cull_idle_timeout <= 0:
+            self._culler_callback = PeriodicCallback(self.cull_kernels, 1000 * max(1, self.cull_interval))
+            self._culler_callback.start()
+            self._initialized_culler = True
+        super().initialize_culler()
+
+    async def cull_kernels(self):
+        now = time.monotonic()
+        for kernel_id in self.pooled_ids():  # waiting for a visitor is not being abandoned
+            self._alone_since[kernel_id] = now
+        for kernel_id in list(self._alone_since):
+            if kernel_id not in self._kernels:
+                self._alone_since.pop(kernel_id, None)
+        await super().cull_kernels()
+
+    async def cull_kernel_if_idle(self, kernel_id):
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None:
+            return
+        since = self._alone_since.get(kernel_id)
+        if since is not None and getattr(kernel, "execution_state", None) == "busy":
+            since = self._alone_since[kernel_id] = time.monotonic()  # still running the notebook for its page
+        if self.unconnected_timeout > 0 and since is not None and self._kernel_connections.get(kernel_id, 0) <= 0 \
+                and time.monotonic() - since > self.unconnected_timeout:
+            self.log.info("ktnas: shutting down kernel %s: no page connected for %.0f s (closed)", kernel_id,
+                          time.monotonic() - since)
+            await self.shutdown_kernel(kernel_id)
+            return
+        if self.cull_idle_timeout > 0:
+            await super().cull_kernel_if_idle(kernel_id)
+
+    async def shutdown_kernel(self, kernel_id, *args, **kwargs):
+        self._alone_since.pop(kernel_id, None)
+        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
 
-def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0) -> list[str]:
-    """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module)."""
+class AppPageHandler(TornadoVoilaHandler):
+    """Voilà's page, refused past the visitor limit, with the ``_xsrf`` cookie that the page's
+    kernel-shutdown request needs, and nothing fetched from another server."""
+
+    @web.authenticated
+    async def get(self, path=None):
+        self.kernel_manager.check_capacity()
+        self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie (voila-dashboards/voila#1458)
+        preload = f'<link rel="modulepreload" href="{self.base_url}{PLOTLY_BUNDLE_URL}">\n'
+        async for html in self.get_generator(path=path):
+            if preload and "<head>" in html:  # plotly's code loads while the page arrives
+                html, preload = html.replace("<head>", "<head>\n" + preload, 1), ""
+            self.write(_CDN_LINK.sub("", html))
+            self.flush()
+
+
+class PlotlyBundleHandler(web.StaticFileHandler):
+    """plotly's widget code (``plotly/package_data/widgetbundle.js``) at :data:`PLOTLY_BUNDLE_URL`:
+    one file the browser fetches once, compressed, for every figure."""
+
+    @classmethod
+    def get_absolute_path(cls, root, path):
+        return os.path.join(root, "widgetbundle.js")
+
+    def set_extra_headers(self, path):
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+
+
+class KtnasVoila(Voila):
+    """Voilà serving the app: :class:`AppPageHandler` for the page, :class:`PlotlyBundleHandler`,
+    and responses compressed."""
+
+    def init_settings(self):
+        return {**super().init_settings(), "compress_response": True}
+
+    def init_handlers(self):
+        handlers = [(route, AppPageHandler if handler is TornadoVoilaHandler else handler, *rest)
+                    for route, handler, *rest in super().init_handlers()]
+        bundle = url_path_join(self.server_url, PLOTLY_BUNDLE_URL.replace("plotly-widget.js", r"(plotly-widget\.js)"))
+        return [(bundle, PlotlyBundleHandler, {"path": str(Path(plotly.__file__).parent / "package_data")}),
+                *handlers]
+
+
+def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0,
+               unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT) -> list[str]:
+    """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module).
+
+    ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none)."""
     here = __name__ if __name__ != "__main__" else "widgets.hosting"
+    pool = min(preheat, max_visitors) if max_visitors else preheat
+    checks = [t for t in (idle_timeout, unconnected_timeout) if t > 0]
     args = [str(notebook), "--no-browser", f"--Voila.ip={host}", f"--port={port}", "--Voila.port_retries=0",
             "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
-            "--VoilaConfiguration.file_denylist=.*", "--VoilaConfiguration.preheat_kernel=False",
+            "--VoilaConfiguration.file_denylist=.*", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
+            f"--VoilaConfiguration.default_pool_size={pool}",
             "--VoilaConfiguration.progressive_rendering=False",
             f"--Voila.kernel_websocket_connection_class={here}.WidgetsOnlyConnection",
             f"--VoilaConfiguration.multi_kernel_manager_class={here}.LimitedKernelManager",
-            f"--LimitedKernelManager.max_kernels={max_visitors}"]
+            f"--LimitedKernelManager.max_kernels={max_visitors}",
+            f"--LimitedKernelManager.unconnected_timeout={unconnected_timeout}"]
+    if checks:  # how often kernels are checked: a sixth of the shortest timeout, at most a minute
+        args.append(f"--MappingKernelManager.cull_interval={max(1, min(60, min(checks) // 6))}")
     if idle_timeout:
         args += [f"--MappingKernelManager.cull_idle_timeout={idle_timeout}",
-                 "--MappingKernelManager.cull_connected=True",
-                 f"--MappingKernelManager.cull_interval={min(60, idle_timeout)}"]
+                 "--MappingKernelManager.cull_connected=True"]
     return args
 
 
@@ -171,21 +357,23 @@ def main(argv: list[str] | None = None) -> None:
     # the kernels inherit this environment: where runs go, demo mode, and where ``widgets`` is
     os.environ["KTNAS_RUNS_DIR"] = str(Path(opts.runs_dir).resolve())
     os.environ["KTNAS_DEMO"] = "1" if demo else "0"
+    os.environ["KTNAS_PLOTLY_BUNDLE"] = "1"  # figures import plotly's code from this server (widgets.style)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     from ktnas_core.search.rundirs import Limits
 
     limits = Limits.from_env()  # refuses a bad KTNAS_* value before anything starts
     visitors = _env_int("KTNAS_MAX_VISITORS", DEMO_MAX_VISITORS if demo else 0)
     idle = _env_int("KTNAS_IDLE_TIMEOUT", DEMO_IDLE_TIMEOUT if demo else 0)
+    unconnected = _env_int("KTNAS_UNCONNECTED_TIMEOUT", UNCONNECTED_TIMEOUT)
+    preheat = _env_int("KTNAS_PREHEAT", PREHEAT)
     if not _is_loopback(opts.host):
         print(f"ktnas: binding {opts.host}: anyone who can reach it can use the app; serve it behind a "
               "TLS reverse proxy", file=sys.stderr)
     mode = f" (demo: {limits}, at most {visitors or 'any number of'} visitors)" if demo else ""
     print(f"ktnas app: http://{opts.host}:{opts.port}/  runs in {os.environ['KTNAS_RUNS_DIR']}{mode}  "
           "(Ctrl-C to stop)", flush=True)
-    from voila.app import Voila
-
-    Voila.launch_instance(argv=voila_args(notebook, opts.host, opts.port, visitors, idle))
+    KtnasVoila.launch_instance(argv=voila_args(notebook, opts.host, opts.port, visitors, idle, unconnected,
+                                                   preheat))
 
 
 if __name__ == "__main__":

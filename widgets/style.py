@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 
 import ipywidgets as w
 import numpy as np
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 
 from ktnas_core import benchmarks
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "FigureWidget", "SyncedBox", "cell_strings",
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "FigureWidget", "SyncedBox", "cell_strings",
            "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
@@ -30,8 +31,23 @@ OP_COLORS = {"none": "#b8bec9", "skip_connect": "#59a14f", "nor_conv_1x1": "#f28
              "output": "#1f2a44"}
 
 
+#: set (to 1) in the kernels of ``python -m widgets.hosting``, which serves plotly's widget bundle
+SERVED_BUNDLE_ENV = "KTNAS_PLOTLY_BUNDLE"
+#: the browser code of every :class:`FigureWidget` under ``widgets.hosting``: import plotly's widget
+#: bundle from the server (at this path under the page's base URL) instead of carrying a 5 MB copy
+#: in each figure's state; the browser loads and runs it once for all figures.  Elsewhere
+#: (JupyterLab) figures keep plotly's own copy.
+PLOTLY_ESM = """
+const config = document.getElementById("jupyter-config-data");
+const base = (config && JSON.parse(config.textContent).baseUrl) || "/";
+const bundle = await import(new URL(base + "ktnas/static/plotly-widget.js", window.location.href).href);
+export default bundle.default;
+"""
+
+
 class FigureWidget(go.FigureWidget):
-    """plotly's FigureWidget whose edits cannot be lost in the browser.
+    """plotly's FigureWidget whose edits cannot be lost in the browser, and whose browser code
+    is fetched once from the server (:data:`PLOTLY_ESM`) when a page shows several.
 
     plotly sends every edit (restyle, relayout, update, added traces) by setting a
     ``_py2js_*`` trait to the message and at once back to ``None``; its browser view then
@@ -47,6 +63,9 @@ class FigureWidget(go.FigureWidget):
     >>> fig._py2js_addTraces["trace_data"][0]["x"]
     [1, 2]
     """
+
+    if os.environ.get(SERVED_BUNDLE_ENV) == "1":
+        _esm = PLOTLY_ESM
 
     def __setattr__(self, name, value):
         if value is None and name.startswith("_py2js_") and getattr(self, name, None) is not None:

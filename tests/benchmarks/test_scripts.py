@@ -102,3 +102,18 @@ def test_bench_train_parallel_paths_agree(repo_root):
                                                             for p in paths.values())
     # serially this process trains; on the pool it only waits (and reads progress files)
     assert paths["process pool"]["coordinator_cpu_s"] < paths["serial"]["coordinator_cpu_s"]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_bench_app_smoke(repo_root):
+    """bench_app.py against a real server in headless Chromium, one round, one visitor."""
+    from tests.e2e.server import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
+    data = json.loads(run(repo_root, "benchmarks/bench_app.py", "--repeat", "1", "--visitors", "1", "--json",
+                          timeout=600))["summary"]
+    assert {"first_render_s", "pair_change_s", "map_recolour_s", "first_curve_s"} <= set(data)
+    assert all(0 < s["min"] <= s["median"] <= s["max"] < 120 for s in data.values())
+    assert data["pair_change_s"]["n"] == 3 and data["map_recolour_s"]["n"] == 3

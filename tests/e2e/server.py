@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -55,3 +56,13 @@ def hosted(args: list[str], env: Mapping[str, str], log: Path, timeout: float = 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
+
+
+def wait_for_pool(log: Path, timeout: float = 120.0, ready: int = 1) -> None:
+    """Until the served app says ``ready`` preheated kernels have built the app (``widgets.hosting``
+    keeps ``KTNAS_PREHEAT`` of them), so that a test times a visit, not the server's start."""
+    deadline = time.monotonic() + timeout
+    while not any(int(n) >= ready for n in re.findall(r"ktnas: (\d+) preheated kernel", log.read_text())):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no preheated kernel within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+        time.sleep(0.5)

@@ -11,7 +11,7 @@ import pytest
 
 from ktnas_core import benchmarks
 
-from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, hosted
+from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,7 @@ def voila_url(chromium):
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs")}
         with hosted([], env, Path(tmp) / "voila.log") as url:
+            wait_for_pool(Path(tmp) / "voila.log")
             yield url
 
 
@@ -43,6 +44,8 @@ def page(voila_url, chromium):
         browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
         try:
             pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+            pg.requests = []  # every URL the page asks for, from the first
+            pg.on("request", lambda r: pg.requests.append(r.url))
             started = time.monotonic()
             pg.goto(voila_url, timeout=60_000)
             pg.wait_for_function(js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"), timeout=60_000)
@@ -150,6 +153,22 @@ def test_clicking_a_map_point_shows_that_cell(page):
     _screenshot(page, "cells")
 
 
+def test_compare_mode_draws_both_cells_at_one_scale(page):
+    """Cell B used to be drawn at about half of cell A's size (its panel kept a range widened
+    while it was hidden)."""
+    _tab(page, "Cells & embeddings")
+    page.locator(".widget-checkbox:visible", has_text="compare with").locator("input").check()
+    page.wait_for_function(js("const f = byTitle('Cell A vs cell B'); return !!(f && f._fullLayout.xaxis2._length > 300);"),
+                           timeout=15_000)
+    page.wait_for_timeout(500)
+    scales = page.evaluate(js("""const L = byTitle('Cell A vs cell B')._fullLayout;
+        const s = (a) => a._length / (a.range[1] - a.range[0]);
+        return [s(L.xaxis), s(L.yaxis), s(L.xaxis2), s(L.yaxis2)];"""))
+    assert max(scales) / min(scales) < 1.01, scales  # px per unit: equal on both axes of both panels
+    _screenshot(page, "cells-compare")
+    page.locator(".widget-checkbox:visible", has_text="compare with").locator("input").uncheck()
+
+
 def _field(page, label: str):
     """The input or select of the visible control labelled ``label``."""
     return page.locator(f".widget-inline-hbox:visible:has(> label:text-is('{label}'))").first.locator("input, select").first
@@ -209,3 +228,46 @@ def test_a_supernet_search_trains_in_the_browser(page):
     page.get_by_text("Results").first.wait_for(timeout=15_000)
     assert page.get_by_text("normal:").count() >= 1  # the best DARTS-style cell of digits
     _screenshot(page, "training")
+
+
+# the heatmap's numbers: (left, right, top, bottom) of each, and of each cell
+HEATMAP_TEXT = """const el = plot('heatmap');
+    const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; };
+    return [...el.querySelectorAll('.heatmaplayer text, g.textpoint text, .texttemplate text')].map(box)
+        .filter(b => b[1] > b[0]);"""
+
+
+def test_the_transnas_benchmark_redraws_every_figure_and_its_numbers_fit(page):
+    _tab(page, "Ranking disorder")
+    select = page.locator(".widget-dropdown", has_text="Benchmark").locator("select").first
+    select.select_option(label="TransNAS-Bench-101 micro (4,096 cells)")
+    titles = js("return [...document.querySelectorAll('.js-plotly-plot')].map(e => String(e.layout.title.text || ''));")
+    page.wait_for_function(js("const z = plot('heatmap').data[0].z; return z.length === 7;"), timeout=15_000)
+    page.wait_for_function(js("return byTitle('best 30 cells land') && "
+                              "byTitle('best 30 cells land').layout.title.text.includes('class_object');"),
+                           timeout=15_000)
+    shown = page.evaluate(titles)
+    assert any("4,096 cells" in t for t in shown) and "Where class_object's best 30 cells land" in shown, shown
+    bump = page.evaluate(js("return byTitle('best 30 cells land').layout.xaxis.ticktext;"))
+    assert bump == ["<b>class_object</b>", "<b>autoencoder</b>"]
+    page.wait_for_timeout(500)
+    boxes = page.evaluate(js(HEATMAP_TEXT))
+    assert len(boxes) == 49, len(boxes)
+    width = page.evaluate(js("const L = plot('heatmap')._fullLayout; return L.xaxis._length / 7;"))
+    for i, a in enumerate(boxes):
+        assert a[1] - a[0] < width - 2, f"a number is wider ({a[1] - a[0]:.0f} px) than its cell ({width:.0f} px)"
+        for b in boxes[i + 1:]:
+            assert min(a[1], b[1]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[2], b[2]), (a, b)
+    _screenshot(page, "disorder-transnas")
+    select.select_option(label="NAS-Bench-201 (15,625 cells)")
+    page.wait_for_function(js("return plot('heatmap').data[0].z.length === 3;"), timeout=15_000)
+
+
+def test_every_asset_comes_from_the_server(page, voila_url):
+    """No request leaves the server the page came from (no CDN): checked after every tab was open."""
+    for title in ("Cells & embeddings", "Search", "Ranking disorder"):
+        _tab(page, title)
+    page.wait_for_timeout(1000)
+    elsewhere = [u for u in page.requests if not u.startswith((voila_url, "blob:", "data:"))]
+    assert not elsewhere, elsewhere
+    assert any(u.startswith(voila_url) for u in page.requests)

@@ -1,0 +1,170 @@
+"""How fast the app answers in a real browser: headless Chromium against ``python -m widgets.hosting``.
+
+Measured, each ``--repeat`` times (fresh browser context each time):
+
+* first render: from ``goto`` to the disorder tab's three figures drawn (one visitor, then
+  ``--visitors`` opening at once);
+* pair change: the disorder tab's target task changed until the rank scatter shows the new ranks;
+* map recolour: the Cells tab's map coloured by another mode until all 15,625 points carry it;
+* first curve: Search tab, Start (a 30-evaluation random search) until a regret curve is drawn.
+
+The server is started once; before timing, the script waits until its preheated kernels have
+built the app (as a visitor arriving at a running server finds them; ``--no-pool`` skips that
+wait, for a server without a pool).  Prints the figures (median and range); ``--json`` prints
+them as JSON.
+
+    python benchmarks/bench_app.py                  # 3 repeats, 2 visitors at once
+    python benchmarks/bench_app.py --repeat 1 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool  # noqa: E402
+
+PLOT = """const plot = (t) => [...document.querySelectorAll('.js-plotly-plot')]
+              .find(el => el.data && el.data.length && el.data[0].type === t);
+          const byTitle = (t) => [...document.querySelectorAll('.js-plotly-plot')]
+              .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));"""
+RENDERED = f"""() => {{ {PLOT} const s = plot('scattergl'), h = plot('heatmap'), b = byTitle('cells land');
+    return !!(s && h && b && s.data[0].x && s.data[0].x.length && h.data[0].z && b.data[1].x); }}"""
+MAP = "byTitle('of the node2vec embedding')"
+
+
+def _js(body: str, arg: str = "") -> str:
+    return f"({arg}) => {{ {PLOT} {body} }}"
+
+
+def _open(browser, url: str):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    started = time.perf_counter()
+    page.goto(url, timeout=180_000)
+    page.wait_for_function(RENDERED, timeout=180_000, polling=50)
+    return page, time.perf_counter() - started
+
+
+def _timed(page, action, done: str, arg=None) -> float:
+    started = time.perf_counter()
+    action()
+    page.wait_for_function(done, arg=arg, timeout=60_000, polling=10)
+    return time.perf_counter() - started
+
+
+def _tab(page, title: str) -> None:
+    page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text=title).first.click()
+
+
+def _field(page, label: str):
+    box = page.locator(f".widget-inline-hbox:visible:has(> label:text-is('{label}'))").first
+    return box.locator("input, select").first
+
+
+def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, list[float]]:
+    """One round of every figure; ``ready()`` waits for the server's preheated kernels."""
+    out: dict[str, list[float]] = {}
+    ready()
+    page, first = _open(browser, url)
+    out["first_render_s"] = [first]
+    scatter_y = _js("return Array.from(plot('scattergl').data[0].y.slice(0, 50));")
+    target = page.locator(".widget-dropdown", has_text="Target task").locator("select").first
+    changed = _js("const y = plot('scattergl').data[0].y; return b.some((v, i) => v !== y[i]);", "b")
+    out["pair_change_s"] = []
+    for task in ("cifar100", "ImageNet16-120", "cifar100"):
+        before = page.evaluate(scatter_y)
+        out["pair_change_s"].append(_timed(page, lambda: target.select_option(task), changed, before))
+
+    _tab(page, "Cells & embeddings")
+    started = time.perf_counter()
+    page.wait_for_function(_js(f"const m = {MAP}; return !!(m && m.data[0].x && m.data[0].x.length === 15625);"),
+                           timeout=120_000, polling=50)
+    out["cells_tab_first_open_s"] = [time.perf_counter() - started]
+    colour = _field(page, "Colour")
+    colours = _js(f"const c = {MAP}.data[0].marker.color; return c ? Array.from(c.slice(0, 50)) : [];")
+    recoloured = _js(f"const c = {MAP}.data[0].marker.color; return !!c && c.length === 15625 && "
+                     "b.some((v, i) => v !== c[i]);", "b")
+    out["map_recolour_s"] = []
+    for mode in ("score on task A", "disorder: rank A − rank B", "rank on task A"):
+        before = page.evaluate(colours)
+        out["map_recolour_s"].append(_timed(page, lambda: colour.select_option(label=mode), recoloured, before))
+
+    started = time.perf_counter()
+    _tab(page, "Search")
+    _field(page, "Budget / task").wait_for(timeout=120_000)
+    out["search_tab_first_open_s"] = [time.perf_counter() - started]
+    budget = _field(page, "Budget / task")
+    budget.fill("30")
+    budget.press("Enter")
+    curve = _js("const f = byTitle('Regret of the best so far'); return !!f && f.data.some(d => d.x && d.x.length);")
+    out["first_curve_s"] = [_timed(page, lambda: page.get_by_role("button", name="Start").click(), curve)]
+    page.context.close()
+
+    if visitors > 1:  # several visitors opening at once, each in its own browser context
+        ready()
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(visitors)]
+        pages = [c.new_page() for c in contexts]
+        started = time.perf_counter()
+        for p in pages:  # navigation requests go out together; each waits for its own figures below
+            p.goto(url, wait_until="commit", timeout=180_000)
+        times = []
+        for p in pages:
+            p.wait_for_function(RENDERED, timeout=180_000, polling=50)
+            times.append(time.perf_counter() - started)
+        out[f"first_render_{visitors}_at_once_s"] = times
+        for c in contexts:
+            c.close()
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3, help="measurements of each figure (default 3)")
+    ap.add_argument("--visitors", type=int, default=2, help="visitors opening at once (default 2)")
+    ap.add_argument("--no-pool", action="store_true", help="do not wait for preheated kernels (a server without)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = ap.parse_args(argv)
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    results: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "voila.log"
+        env = {**os.environ, "KTNAS_RUNS_DIR": f"{tmp}/runs"}
+        env.setdefault("KTNAS_PREHEAT", str(max(2, args.visitors)))
+        with hosted([], env, log, timeout=120) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+            try:
+                def ready():  # the pool refills after each visit: a visitor arriving later finds it full
+                    if not args.no_pool:
+                        time.sleep(1.5)  # Voilà starts refilling a second after a kernel is handed out
+                        wait_for_pool(log, timeout=300, ready=max(2, args.visitors))
+
+                for _ in range(args.repeat):
+                    for key, values in measure(url, browser, args.visitors, ready).items():
+                        results.setdefault(key, []).extend(values)
+            finally:
+                browser.close()
+    summary = {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+               for k, v in results.items()}
+    if args.json:
+        print(json.dumps({"summary": summary, "raw": results}, indent=1))
+    else:
+        print(f"bench_app: headless Chromium, 1400x1000, {args.repeat} repeat(s), {os.cpu_count()} CPU(s)")
+        for k, s in summary.items():
+            print(f"  {k:34s} median {s['median']:7.3f} s   range {s['min']:.3f}-{s['max']:.3f}   (n={s['n']})")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
