@@ -11,7 +11,11 @@ name                     what changes on the ``tnb101_micro`` preset
 =======================  ======================================================================
 ``ktnas``                nothing: KTNAS with a GP over node2vec vectors screening children
 ``gcn``                  the GCN predictor over the cell graph (Wen et al.) screens children
-``gcn+tscreen``          and screens transfers: rank proposes 3 x 4 cells, the GCN keeps 4
+``tscreen``              the GP screens transfers: rank proposes 3 x 4 cells, the GP keeps 4
+``alltasks``             the GP also learns from the other tasks' evaluations (scores mapped)
+``free``                 transferred cells are not evaluated on the target but join its
+                         tournaments rated by the GP (an alternative, not the paper's step 3)
+``gcn+tscreen``          the GCN screens children and transfers (3 x 4 proposed, 4 kept)
 ``gcn+alltasks``         the GCN also learns from the other tasks' evaluations
 ``gcn+free``             transferred cells are not evaluated (alternative, not the paper)
 ``gcn+tscreen+alltasks`` the two faithful additions together
@@ -25,7 +29,8 @@ mean (10,000 resamples), and a paired Wilcoxon signed-rank test against ``ktnas`
 seeds (paired: a seed fixes the root seed of the run, so both strategies start from the same
 initial populations; two-sided; ``scipy.stats.wilcoxon``), plus the wall and CPU seconds per
 run (the CPU time is the figure to compare on a shared machine).
-Per-seed values go to ``--out`` (JSON).  Run from the repository root::
+Every run's record is appended to ``--out`` (JSON lines) as it finishes, and a rerun with the
+same ``--out`` runs only what is missing; the table uses the seeds every configuration has.  Run from the repository root::
 
     python benchmarks/bench_tnb101_base.py --seeds 0-99 --jobs 2
     python benchmarks/bench_tnb101_base.py --seeds 10000-10029 --configs ktnas gcn   # tuning seeds
@@ -55,6 +60,9 @@ GCN = {"predictor": "gcn"}
 CONFIGS = {
     "ktnas": ("ktnas", {}),
     "gcn": ("ktnas", GCN),
+    "tscreen": ("ktnas", {"transfer_pool": 3}),
+    "alltasks": ("ktnas", {"predictor_data": "all"}),
+    "free": ("ktnas", {"transfer_eval": "predict"}),
     "gcn+tscreen": ("ktnas", {**GCN, "transfer_pool": 3}),
     "gcn+alltasks": ("ktnas", {**GCN, "predictor_data": "all"}),
     "gcn+free": ("ktnas", {**GCN, "transfer_eval": "predict"}),
@@ -109,32 +117,51 @@ def main() -> None:
     ap.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     ap.add_argument("--set", default="{}", help="JSON overrides applied to every configuration (tuning)")
     ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=None, help="write every run's record here (JSON)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="append every run's record here (JSON lines); runs already there are not run again")
     args = ap.parse_args()
     overrides = json.loads(args.set)
-    work = [(c, s, overrides) for c in args.configs for s in args.seeds]
+    done = []
+    if args.out and args.out.exists():
+        done = [r for r in map(json.loads, args.out.read_text().splitlines())
+                if r["config"] in args.configs and r["seed"] in args.seeds and r.get("overrides", {}) == overrides]
+    have = {(r["config"], r["seed"]) for r in done}
+    work = [(c, s, overrides) for s in args.seeds for c in args.configs if (c, s) not in have]
     started = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            runs = list(pool.map(_job, work))
-    else:
-        runs = [_job(w) for w in work]
-    wall = time.perf_counter() - started
-    if args.out:
-        args.out.write_text(json.dumps({"seeds": args.seeds, "overrides": overrides, "runs": runs}, indent=1))
-    avg = {c: np.array([np.mean(list(r["rank"].values())) for r in runs if r["config"] == c]) for c in args.configs}
+    sink = args.out.open("a") if args.out else None
+    pool = ProcessPoolExecutor(args.jobs) if args.jobs > 1 else None
+    try:
+        for record in (pool.map(_job, work) if pool else map(_job, work)):
+            record["overrides"] = overrides
+            done.append(record)
+            if sink:
+                sink.write(json.dumps(record) + "\n")
+                sink.flush()
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+        if sink:
+            sink.close()
+    report(done, args.configs, args.seeds, overrides, time.perf_counter() - started, args.jobs)
+
+
+def report(runs: list, configs: list, seeds: list, overrides: dict, wall: float, jobs: int) -> None:
+    """Print the table (only seeds that every configuration has finished)."""
+    common = set.intersection(*({r["seed"] for r in runs if r["config"] == c} for c in configs))
+    runs = sorted((r for r in runs if r["seed"] in common), key=lambda r: r["seed"])
+    avg = {c: np.array([np.mean(list(r["rank"].values())) for r in runs if r["config"] == c]) for c in configs}
     base = avg.get("ktnas")
-    print(f"TransNAS-Bench-101 micro, {BUDGET} evaluations per task, seeds {args.seeds[0]}-{args.seeds[-1]} "
-          f"(n = {len(args.seeds)}), overrides {overrides}; average rank of the found cell (1 = best)")
+    print(f"TransNAS-Bench-101 micro, {BUDGET} evaluations per task, {len(common)} seeds of {seeds[0]}-{seeds[-1]}, "
+          f"overrides {overrides}; average rank of the found cell (1 = best)")
     print(f"{'config':24s} {'mean':>6s} {'95% interval':>15s} {'p vs ktnas':>11s} "
           + " ".join(f"{t:>12s}" for t in TASKS) + f" {'s/run':>6s} {'cpu s':>6s}")
-    for c in args.configs:
+    for c in configs:
         mean, lo, hi, p = summary(avg[c], base if c != "ktnas" else None)
         per_task = [np.mean([r["rank"][t] for r in runs if r["config"] == c]) for t in TASKS]
         secs = [np.mean([r[k] for r in runs if r["config"] == c]) for k in ("seconds", "cpu_seconds")]
         print(f"{c:24s} {mean:6.2f} [{lo:6.2f}, {hi:6.2f}] {p:11.2g} "
               + " ".join(f"{v:12.1f}" for v in per_task) + f" {secs[0]:6.2f} {secs[1]:6.2f}")
-    print(f"wall {wall:.0f} s with {args.jobs} job(s)")
+    print(f"wall {wall:.0f} s with {jobs} job(s) for the runs not already in --out")
 
 
 if __name__ == "__main__":
