@@ -12,6 +12,7 @@ name        class
 ``"rf"``    :class:`RandomForestPredictor`
 ``"gbm"``   :class:`GradientBoostingPredictor`
 ``"mlp"``   :class:`MLPPredictor` (torch, imported on ``fit``)
+``"gcn"``   :class:`GCNPredictor` (graph convolutions over the cell graph; reads one-hot cells; torch on ``fit``)
 ==========  ==============================================================
 
 Examples
@@ -24,7 +25,7 @@ Examples
 >>> make_predictor("svm")
 Traceback (most recent call last):
 ...
-ktnas_core.errors.ParameterError: predictor 'svm' is unknown; choose one of ['gbm', 'gp', 'mlp', 'rf']
+ktnas_core.errors.ParameterError: predictor 'svm' is unknown; choose one of ['gbm', 'gcn', 'gp', 'mlp', 'rf']
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ from typing import Any
 
 from ..errors import ParameterError
 from .base import Predictor, check_features, check_targets
+from .gcn import GCNPredictor
 from .gp import GaussianProcessPredictor
 from .mlp import MLPPredictor
 from .trees import GradientBoostingPredictor, RandomForestPredictor
 
-__all__ = ["PREDICTORS", "GaussianProcessPredictor", "GradientBoostingPredictor", "MLPPredictor", "Predictor",
+__all__ = ["PREDICTORS", "GCNPredictor", "GaussianProcessPredictor", "GradientBoostingPredictor", "MLPPredictor", "Predictor",
            "RandomForestPredictor", "check_features", "check_targets", "make_predictor"]  # fmt: skip
 
 #: short name -> predictor class
 PREDICTORS: dict[str, type[Predictor]] = {
     "gbm": GradientBoostingPredictor,
+    "gcn": GCNPredictor,
     "gp": GaussianProcessPredictor,
     "mlp": MLPPredictor,
     "rf": RandomForestPredictor,

@@ -41,6 +41,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..spaces import get_space
+from . import screening
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
 from .strategies import check_choice, check_int, check_rate, make_rng
@@ -99,7 +100,18 @@ class MultiTaskEvolution(MultiTaskStrategy):
         Screen children with a predictor fitted on the task's evaluations (once it has
         ``screen_min``), keeping one of every ``screen_pool`` candidates.
     predictor, predictor_embedding : str, str; defaults "gp", "node2vec"
-        Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from.
+        Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from
+        (``"gcn"`` reads the cell graph and ignores ``predictor_embedding``).
+    predictor_data : {"task", "all"}, default "task"
+        The predictor learns from the task's evaluations, or from every task's, each task's
+        scores mapped onto the target's mean and spread (:mod:`~ktnas_core.search.screening`).
+    transfer_pool : int, default 1
+        Above 1, the transfer policy proposes ``transfer_pool * n_transfer`` cells and the
+        target's predictor keeps the ``n_transfer`` it rates best (once it can be fitted).
+    transfer_eval : {"evaluate", "predict"}, default "evaluate"
+        ``"evaluate"``: transferred cells are evaluated on the target (the paper's step 3).
+        ``"predict"`` (an alternative, not the paper): they cost no evaluation; they join the
+        target's tournaments rated by its predictor and never enter its population themselves.
     fresh_transfers : bool, default True
         Offer a target only cells it has not evaluated.
     sources, targets : list of str or None, default None (every task)
@@ -115,7 +127,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                  embedding: str = "node2vec", rmp: float = 0.0, warmup: str = "random", warmup_pool: int = 1000,
                  screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, predictor: str = "gp",
                  predictor_embedding: str = "node2vec", fresh_transfers: bool = True, sources: Sequence | None = None,
-                 targets: Sequence | None = None, random_state: Any = None):
+                 targets: Sequence | None = None, random_state: Any = None, predictor_data: str = "task",
+                 transfer_pool: int = 1, transfer_eval: str = "evaluate"):
         self.space = get_space(space)
         if isinstance(tasks, str) or not isinstance(tasks, Sequence) or not tasks:
             raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
@@ -154,13 +167,17 @@ class MultiTaskEvolution(MultiTaskStrategy):
 
         self.predictor = check_choice("predictor", predictor, list(PREDICTORS))
         self.predictor_embedding = check_choice("predictor_embedding", predictor_embedding, list(EMBEDDINGS))
+        self.predictor_data = check_choice("predictor_data", predictor_data, screening.PREDICTOR_DATA)
+        self.transfer_pool = check_int("transfer_pool", transfer_pool, 1, 10000)
+        self.transfer_eval = check_choice("transfer_eval", transfer_eval, screening.TRANSFER_EVALS)
+        self._models: dict[str, tuple] = {}  # task -> (archive size, fitted predictor)
         self._proxy: dict[str, np.ndarray] = {}
         if self.warmup == "zero_cost":
             self._load_proxies()
         if self.transfer == "rank":
             Features(self.space, self.embedding)  # checks the space supports it
-        if self.screen:
-            Features(self.space, self.predictor_embedding)
+        if self.screen or self.transfer_pool > 1 or self.transfer_eval == "predict":
+            Features(self.space, screening.predictor_features(self))
         self._features: dict[str, Features] = {}
         self.random_state = random_state
         self.rng = make_rng(random_state)
@@ -194,7 +211,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 "warmup": self.warmup, "warmup_pool": self.warmup_pool, "screen": self.screen,
                 "screen_pool": self.screen_pool, "screen_min": self.screen_min, "predictor": self.predictor,
                 "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers,
-                "sources": list(self.sources), "targets": list(self.targets)}
+                "sources": list(self.sources), "targets": list(self.targets), "predictor_data": self.predictor_data,
+                "transfer_pool": self.transfer_pool, "transfer_eval": self.transfer_eval}
 
     def drain_events(self) -> list:
         events, self._events = self._events, []
@@ -206,6 +224,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
             return {t: self._initial(t) for t in active}
         if self._phase == "transfer":
             asked = {t: self._choose_transfers(t) for t in active} if self.transfer != "none" else {}
+            if self.transfer_eval == "predict":  # rated, not evaluated: straight to breeding
+                self._transferred, asked = {t: self._transferred.pop(t, []) for t in asked}, {}
             if any(asked.values()):
                 return asked
             self._phase = "breed"
@@ -227,7 +247,7 @@ class MultiTaskEvolution(MultiTaskStrategy):
         else:
             for t, evaluations in results.items():
                 tp = self._transferred.get(t, [])
-                self.populations[t] = self._select(t, tp, evaluations)
+                self.populations[t] = self._select(t, tp if self.transfer_eval == "evaluate" else [], evaluations)
                 self._label(t, tp, evaluations)
             self._end_generation()
 
@@ -274,10 +294,20 @@ class MultiTaskEvolution(MultiTaskStrategy):
             return []
         known = {m[0] for m in self.populations[target]} | (set(self.archive[target]) if self.fresh_transfers else set())
         candidates = candidates_for(target, {t: self.populations[t] for t in self.sources}, known)
-        picks, phi, fills = choose(self.transfer, candidates, self.n_transfer, self.rng,
+        model = screening.fitted(self, target, SCREEN_TRAIN) if (
+            self.transfer_pool > 1 or self.transfer_eval == "predict") else None
+        pool = self.transfer_pool if model is not None else 1
+        picks, phi, fills = choose(self.transfer, candidates, self.n_transfer * pool, self.rng,
                                    memory=self.memories[target], generation=self.generation,
                                    features=self._feature(self.embedding) if self.transfer == "rank" else None,
                                    skip_nonpositive=self.skip_nonpositive)
+        if pool > 1:
+            kept = screening.screen_transfers(self, model, [candidates[i].arch for i in picks], self.n_transfer)
+            picks, fills = tuple(picks[k] for k in kept), tuple(fills[k] for k in kept)
+        if self.transfer_eval == "predict":
+            chosen = [candidates[i] for i in picks]
+            self._transferred[target] = [(c.arch, s, c.source) for c, s in zip(
+                chosen, screening.unevaluated_scores(self, model, target, chosen))]
         fill_of = dict(zip(picks, fills))
         for i, c in enumerate(candidates):
             self._events.append(Transferred(self.generation, target, c.source, c.arch, int(phi[i]), i in fill_of,
@@ -333,13 +363,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
         return dict(self._screened(task, bred) if screening else bred)
 
     def _screened(self, task: str, bred: list) -> list:
-        from ..predictors import make_predictor
-
-        features = self._feature(self.predictor_embedding)
-        archs, scores = zip(*list(self.archive[task].items())[-SCREEN_TRAIN:])
-        model = make_predictor(self.predictor, random_state=int(self.rng.integers(2**31)))
-        model.fit(features(list(archs)), np.asarray(scores))
-        predicted = model.predict(features([c for c, _ in bred]))
+        model = screening.fitted(self, task, SCREEN_TRAIN)
+        predicted = screening.predict(self, model, [c for c, _ in bred])
         order = np.argsort(-predicted, kind="stable")[:self.n_offspring]
         return [bred[int(i)] for i in sorted(order)]
 
