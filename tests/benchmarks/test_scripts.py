@@ -60,6 +60,7 @@ def test_bench_search_small(repo_root):
     assert all(1 <= g <= 100 for g in full["generations"])
 
 
+@pytest.mark.training
 def test_bench_train_search_small(repo_root):
     """A search that trains its candidates on real data finds better cells than a random one."""
     data = json.loads(run(repo_root, "benchmarks/bench_train_search.py", "--seeds", "2", "--budget", "4",
@@ -71,6 +72,7 @@ def test_bench_train_search_small(repo_root):
     assert digits["found_test_mean"] > digits["random_test_mean"]
 
 
+@pytest.mark.slow
 def test_soak_dashboard_memory_stays_flat(repo_root):
     """20 start/stop/resume cycles of the dashboard: memory does not grow without bound."""
     data = json.loads(run(repo_root, "benchmarks/soak_dashboard.py", "--cycles", "20", "--warmup", "4",
@@ -83,6 +85,7 @@ def test_soak_dashboard_memory_stays_flat(repo_root):
     assert data["rss_end_mb"] - data["rss_after_warmup_mb"] < 16
 
 
+@pytest.mark.training
 def test_bench_supernet_rank_small(repo_root):
     """Supernet scores against standalone training: a Kendall tau per task and the accuracies it compares."""
     out = json.loads(run(repo_root, "benchmarks/bench_supernet_rank.py", "--cells", "4", "--supernet-epochs", "2",
@@ -93,6 +96,7 @@ def test_bench_supernet_rank_small(repo_root):
     assert r["standalone_best"] >= r["top_cell_standalone"] and 0 <= r["standalone_mean"] <= 100
 
 
+@pytest.mark.training
 def test_bench_train_parallel_paths_agree(repo_root):
     """Serial, process-pool and Dask training give the same scores (the script checks) and a speed-up each."""
     data = json.loads(run(repo_root, "benchmarks/bench_train.py", "--steps", "2", "--candidates", "2",

@@ -17,9 +17,9 @@ from ktnas_core.errors import (DataIntegrityError, InvalidArchitectureError, Ktn
                                UnknownArchitectureError, UnknownTaskError)
 from ktnas_core.search import Evaluated, make_strategy, read_events, resume, run_search
 from ktnas_core.search.training import (EpochInfo, TrainingEvaluator, TrainingStopped,
+                                        training_evaluator_from_config)
 
 pytestmark = pytest.mark.training  # real PyTorch training: left out of `make test-fast`
-                                        training_evaluator_from_config)
 
 CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 POOL = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
