@@ -3,8 +3,8 @@
 One lane per target task, generations left to right.  Each accepted transfer is a node in
 its target's lane, joined by a line to the lane of the task it came from; the node's colour is
 the source task's, its size its rank on the target (bigger: better), its ring the search's
-verdict (green: labelled +1, a child reached the top of the target's next population; red: -1,
-its children did not; none: no children).  The small grey dots right of a node are its
+verdict (a star: labelled +1, a child reached the top of the target's next population; a crossed
+circle: -1, its children did not; a plain dot: no children).  The small grey dots right of a node are its
 children on the target (sized by their rank), and faint dots the candidates the ranking turned
 down (tick *rejected candidates*).  Hover for phi, scores and ranks; **click a node or a child**
 to draw that cell in the cell view below; the two buttons jump to a transfer that helped and
@@ -45,13 +45,14 @@ from .style import COLORS, FONT, FigureWidget, SyncedBox
 __all__ = ["LineageView", "MAX_TASKS"]
 
 MAX_TASKS = 7  # lanes and source colours: every task of TransNAS-Bench-101 micro
-RING = {"helped": ("#1a9850", 3.5), "did not help": ("#d73027", 3.5), "no children": ("#ffffff", 1.0)}
+#: marker of each outcome: (symbol, outline colour, outline width)
+RING = {"helped": ("star", "#14632f", 2.0), "did not help": ("circle-x", "#1f2a44", 2.0),
+        "no children": ("circle", "#ffffff", 1.0)}
 NOTE = (
     "Each lane is a <b>target</b> task; each dot a cell transferred into it in that generation, joined to the lane "
     "of the task it came from and coloured by that task. <b>Size</b>: the cell's rank on the target (bigger is "
-    "better). <b>Ring</b>: the search's verdict, <span style='color:#1a9850'><b>green</b></span> = helped (a child "
-    "reached the top of the target's next population), <span style='color:#d73027'><b>red</b></span> = did not "
-    "help; no ring: it had no children. Small grey dots: its children on the target. <b>Click</b> a dot to draw "
+    "better). <b>Shape</b>: the search's verdict, ★ <b>star</b> = helped (a child reached the top of the target's "
+    "next population), ⊗ <b>crossed circle</b> = did not help, plain dot: it had no children. Small grey dots: its children on the target. <b>Click</b> a dot to draw "
     "the cell. φ is the transfer rank the classifier gave it.")
 
 
@@ -102,7 +103,8 @@ class LineageView(SyncedBox):
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
         super().__init__([note, w.HBox([self.run_choice, self.refresh_button, self.rejected], layout=row),
                           w.HBox([self.helped_button, self.failed_button, self.summary], layout=row), self.message,
-                          self.figure, w.HBox([self.cell_view, self.detail], layout=row)], **kwargs)
+                          self.figure, self.detail, self.cell_view], **kwargs)
+        self.add_class("ktnas-lineage")
 
     # -- the figure, made once ------------------------------------------------------------
     def _make_figure(self) -> FigureWidget:
@@ -126,10 +128,15 @@ class LineageView(SyncedBox):
         self._node0 = len(fig.data)
         for _ in range(MAX_TASKS):  # the transfers, one trace per source task
             fig.add_scatter(x=[], y=[], mode="markers", visible=False, hovertemplate="%{text}<extra></extra>")
-        for outcome in ("helped", "did not help"):  # legend of the rings
-            color, width = RING[outcome]
-            fig.add_scatter(x=[None], y=[None], mode="markers", name=f"ring: {outcome}",
-                            marker=dict(size=12, color="white", line=dict(color=color, width=width)))
+        self._legend0 = len(fig.data)
+        for _ in range(MAX_TASKS):  # legend of the source colours (a node trace's legend shows its first shape)
+            fig.add_scatter(x=[None], y=[None], mode="markers", marker=dict(size=12, symbol="circle"), visible=False)
+        fig.add_scatter(x=[], y=[], mode="markers", hoverinfo="skip", showlegend=False,  # the picked transfer
+                        marker=dict(symbol="circle-open", size=44, color=COLORS["ink"], line=dict(width=2.5)))
+        for outcome in ("helped", "did not help"):  # legend of the shapes
+            symbol, color, width = RING[outcome]
+            fig.add_scatter(x=[None], y=[None], mode="markers", name=outcome, marker=dict(
+                size=14, color="#c9ced8", symbol=symbol, line=dict(color=color, width=width)))
         for k in range(MAX_TASKS):
             fig.data[self._node0 + k].on_click(lambda tr, pts, _, k=k: pts.point_inds and self.pick(
                 self._nodes[k][pts.point_inds[0]]))
@@ -167,6 +174,7 @@ class LineageView(SyncedBox):
             self.cell_view.show(transfer.arch)
         self.detail.value = self._describe(transfer)
         self.message.value = ""
+        self._mark()
         for cb in list(self._callbacks):
             cb(transfer)
 
@@ -216,23 +224,35 @@ class LineageView(SyncedBox):
                 edge, node, nodes = fig.data[self._edge0 + k], fig.data[self._node0 + k], self._nodes[k]
                 if k >= len(lin.tasks):
                     edge.update(x=[], y=[], visible=False), node.update(x=[], y=[], visible=False)
+                    fig.data[self._legend0 + k].visible = False
                     continue
                 color, task = PALETTE[k % len(PALETTE)], lin.tasks[k]
                 edge.update(x=edges[k][0], y=edges[k][1], line_color=color, visible=True)
                 rings = [RING[t.outcome] for t in nodes]
+                fig.data[self._legend0 + k].update(visible=True, name=f"from {task}", marker_color=color)
                 node.update(x=[node_xy[id(t)][0] for t in nodes], y=[node_xy[id(t)][1] for t in nodes],
-                            visible=True, name=f"from {task}", text=[self._text(t) for t in nodes],
-                            marker=dict(color=color, size=[_size(t.rank, n) for t in nodes],
-                                        line=dict(color=[r[0] for r in rings], width=[r[1] for r in rings])))
+                            visible=True, name=f"from {task}", showlegend=False, text=[self._text(t) for t in nodes],
+                            marker=dict(color=color, size=[_size(t.rank, n) * (1.3 if r[0] == "star" else 1)
+                                                           for t, r in zip(nodes, rings)], symbol=[r[0] for r in rings],
+                                        line=dict(color=[r[1] for r in rings], width=[r[2] for r in rings])))
             fig.layout.yaxis.update(tickvals=list(range(len(lin.tasks))), ticktext=[f"→ {t}" for t in lin.tasks],
                                     range=[len(lin.tasks) - 0.45, -0.55])
-            fig.layout.xaxis.range = [-0.7, max(lin.generations, 1) + 0.2]
+            first = min((t.generation for t in lin.transfers), default=0)
+            fig.layout.xaxis.range = [first - 0.7, max(lin.generations - 1, first) + 0.6]
+            gens = f"generations {first}–{lin.generations - 1}" if lin.transfers else "no generation yet"
             fig.layout.title.text = (f"Transfer lineage of {html.escape(self._name)}: {len(lin.accepted)} cells "
-                                     f"transferred over {lin.generations} generations")
+                                     f"transferred in {gens}")
+            self._xy = node_xy
+            self._mark()
         counts = {o: sum(t.outcome == o for t in lin.transfers) for o in RING}
         self.summary.value = (f"<span style='font-size:13px;color:{COLORS['muted']}'>{counts['helped']} helped · "
                               f"{counts['did not help']} did not · {counts['no children']} had no children · "
                               f"{len(rejected)} candidates turned down</span>")
+
+    def _mark(self) -> None:
+        """Circle the picked transfer (or nothing)."""
+        xy = getattr(self, "_xy", {}).get(id(self._picked))
+        self.figure.data[self._legend0 + MAX_TASKS].update(x=[xy[0]] if xy else [], y=[xy[1]] if xy else [])
 
     def _rank(self, rank: int | None) -> str:
         return "" if rank is None else f", rank {rank:,} of {self._n_cells:,}"
@@ -262,7 +282,7 @@ class LineageView(SyncedBox):
         head = (f"<b>Child</b> <code>{html.escape(child.arch)}</code> ({child.score:.2f}{self._rank(child.rank)}) of:<br>"
                 if child is not None else "")
         score = "not evaluated" if t.score is None else f"{t.score:.2f}"
-        return (f"<div style='font-size:13px;line-height:1.55;max-width:520px'>{head}<b>Generation {t.generation}</b>: "
+        return (f"<div style='font-size:13px;line-height:1.55;max-width:1250px;padding:4px 8px;border-left:3px solid {color}'>{head}<b>Generation {t.generation}</b>: "
                 f"<code>{html.escape(t.arch)}</code> went from <b>{html.escape(t.source)}</b> to "
                 f"<b>{html.escape(t.target)}</b> with transfer rank φ = {t.phi}"
                 f"{' (a random pick among equal φ)' if t.random_fill else ''}.<br>On the target: {score}"

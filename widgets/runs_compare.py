@@ -113,6 +113,7 @@ class RunsCompare(SyncedBox):
         super().__init__([heading, w.HBox([self.seeds_button, self.all_button, self.none_button, self.refresh_button,
                                            self.status], layout=row), self.grid,
                           w.HBox([self.task, self.separate], layout=row), self.figure, self.results], **kwargs)
+        self.add_class("ktnas-compare")
         self.refresh()
 
     # -- the table ----------------------------------------------------------------------
@@ -211,7 +212,7 @@ class RunsCompare(SyncedBox):
     def _show_results(self, chosen: list) -> None:
         rows = report_rows([r.path for r in chosen])
         for row in rows:
-            row["run"] = self.dashboard.area.label(row["run"])  # no server paths in the page or the exports
+            row["run"] = Path(row["run"]).name  # the folder's name: no server paths in the page or the exports
         fmt = {"regret": lambda v: f"{v:.4f}", "rank": lambda v: f"{v:,}"}
         body = [["-" if r[k] is None else fmt.get(k, str)(r[k]) for k in SHOWN] for r in rows]
         self.results.value = (f"<div style='font-size:13px'><b>Results of the {len(chosen)} ticked run"

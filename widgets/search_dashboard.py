@@ -77,8 +77,7 @@ class SearchDashboard(SyncedBox):
         self.runs_dir = self.area.path
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
-        self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
-        self._run_cbs: list = []
+        self._done_seen, self._pump_timer, self._population_cbs, self._run_cbs, self._done0 = True, None, [], [], 0
         self.evaluation = _field(w.Dropdown, "table", "Evaluation", "320px", options=[
             ("table look-up", "table"), ("train every candidate", "train")])
         self.training = TrainingPanel()  # data sets, epochs, C, N, subsets, device and epoch lines
@@ -242,8 +241,8 @@ class SearchDashboard(SyncedBox):
         self._population_cbs.append(callback)
 
     def on_run(self, callback: Callable[[str, object], None]) -> None:
-        """Call ``callback(what, handle)`` when a run starts or resumes (``"start"``) and when its last
-        event is drawn (``"end"``), on the kernel's event loop (e.g. to refresh a runs table)."""
+        """Call ``callback(what, handle)`` as a run starts or resumes (``"start"``) and once its last event is drawn
+        (``"end"``)."""
         if not callable(callback):
             raise ParameterError(f"callback must be callable; got {type(callback).__name__}")
         self._run_cbs.append(callback)
@@ -309,8 +308,7 @@ class SearchDashboard(SyncedBox):
         self._set_status(f"running <code>{html.escape(self.area.label(handle.run_dir))}</code>")
         self.refresh_runs()
         self._schedule()
-        for cb in list(self._run_cbs):
-            self._safe(lambda: cb("start", handle))
+        self._tell_run("start", handle)
 
     def _finish(self) -> None:
         h = self.handle
@@ -324,8 +322,11 @@ class SearchDashboard(SyncedBox):
             self._set_status(f"stopped after {h.progress.done:,} evaluations; resume it from the list"
                              if h.state == "stopped" else f"finished ({h.result.reason}) in {h.elapsed:.1f} s")
         self._show_results(h.run_dir)
+        self._tell_run("end", h)
+
+    def _tell_run(self, what: str, handle) -> None:
         for cb in list(self._run_cbs):
-            self._safe(lambda: cb("end", h))
+            self._safe(lambda: cb(what, handle))
 
     def _check_idle(self) -> None:
         if self.handle is not None and self.handle.running:
