@@ -22,17 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import DataIntegrityError, ParameterError
+from .errors import ParameterError
 
-__all__ = ["COLUMNS", "add_search_commands", "cmd_run", "cmd_resume", "cmd_report",
-           "report_rows"]
+__all__ = ["add_search_commands", "cmd_run", "cmd_resume", "cmd_report", "format_table"]
 
-#: names of the per-task strategy classes in reports
-_CLI_NAME = {"RegularizedEvolution": "rea", "RandomSearch": "random"}
-
-#: report columns, in table / CSV order
-COLUMNS = ("run", "benchmark", "task", "strategy", "seed", "status", "best_cell", "valid", "test", "rank",
-           "regret", "evals", "gpu_hours")
 
 #: budget per task when neither --budget, --max-generations nor --stop-on-optimum is given
 DEFAULT_BUDGET = 100
@@ -124,19 +117,6 @@ def _check_out(path: Path) -> None:
         raise ParameterError(f"--out {str(path)!r} exists and is not empty; choose a new or empty directory")
 
 
-def _check_run_dir(text: str) -> Path:
-    path = Path(text)
-    exists, is_dir = _probe("run directory", path)
-    if not exists:
-        raise ParameterError(f"run directory {text!r} does not exist")
-    if not is_dir:
-        raise ParameterError(f"{text!r} is not a directory; give a run directory made by ktnas run")
-    if not _is_run_dir(path):
-        raise ParameterError(f"{text!r} is not a ktnas run directory (it has no config.json); "
-                             "start one with ktnas run")
-    return path
-
-
 # -- running ------------------------------------------------------------------------------
 class _Progress:
     """One self-overwriting status line on stderr, at most ten times a second."""
@@ -195,6 +175,8 @@ def _drive(run_dir: Path, json_out: bool, start: Any) -> dict | int:
     if result is None or result.reason == "stopped":
         print(f"stopped; resume with: ktnas resume {run_dir}", file=sys.stderr)
         return EXIT_STOPPED
+    from .search.report import report_rows
+
     rows = report_rows([run_dir])
     if not json_out:
         print(f"run {run_dir}: ended by {result.reason} after {result.generations} generations\n")
@@ -275,72 +257,13 @@ def cmd_run(args: Any) -> dict | int:
 
 def cmd_resume(args: Any) -> dict | int:
     from .search import resume
+    from .search.report import check_run_dir
 
-    path = _check_run_dir(args.dir)
+    path = check_run_dir(args.dir)
     return _drive(path, args.json, lambda callbacks, stop: resume(path, callbacks=callbacks, stop=stop))
 
 
 # -- reporting ---------------------------------------------------------------------------
-def _status(last: Any) -> str:
-    from .search import RunFailed, RunFinished
-
-    if isinstance(last, RunFinished):
-        return last.reason
-    if isinstance(last, RunFailed):
-        return "stopped"
-    return "stopped"  # killed without a final event: resumable from the checkpoint
-
-
-def report_rows(dirs: list) -> list[dict]:
-    """One row per run directory and task (see :data:`COLUMNS`).
-
-    Raises
-    ------
-    ParameterError, DataIntegrityError
-        For a directory that is not a ktnas run, or a corrupted config or event log.
-    """
-    from .benchmarks import load
-    from .search import checkpoint as ck
-    from .search.events import summarize_log
-
-    rows = []
-    for d in dirs:
-        path = _check_run_dir(str(d))
-        config = ck.read_json(path / ck.CONFIG, ("strategy", "tasks", "evaluator", "seed"))
-        ev = config["evaluator"]
-        train = isinstance(ev, dict) and ev.get("kind") in ("train", "supernet")
-        if not train and (not isinstance(ev, dict) or ev.get("kind") != "table" or not ev.get("benchmark")):
-            raise ParameterError(f"{str(path)!r} was not run on a table benchmark nor with training; "
-                                 "report needs one of them")
-        bench = None if train else load(ev["benchmark"])
-        metric = None if train else ev.get("metric")
-        tasks, strategy = config["tasks"], config["strategy"]
-        if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or not isinstance(strategy, dict):
-            raise DataIntegrityError(f"{path / ck.CONFIG} has tasks {tasks!r} and strategy {strategy!r}; a list of "
-                                     "task names and a dict were expected: the file is corrupted")
-        label = strategy.get("label", strategy.get("class"))
-        label = _CLI_NAME.get(label, label) if isinstance(label, str) else str(label)
-        log = summarize_log(path / ck.EVENTS, tasks)
-        best, n_evals, cost = log.best, log.n_evals, log.cost_s
-        status = _status(log.last)
-        if train:
-            from .cli_train import training_rows
-
-            rows += training_rows(path, config, tasks, best, n_evals, cost, status, label)
-            continue
-        for t in tasks:
-            row = {"run": str(path), "benchmark": bench.name, "task": t, "strategy": label,
-                   "seed": config["seed"], "status": status, "best_cell": None, "valid": None, "test": None,
-                   "rank": None, "regret": None, "evals": n_evals[t], "gpu_hours": cost[t] / 3600}
-            if best[t] is not None:
-                arch = best[t][0]
-                row.update(best_cell=arch, valid=bench.query(arch, t, metric),
-                           test=bench.query(arch, t, bench.test_metric(t)), rank=bench.rank(arch, t, metric),
-                           regret=bench.regret(arch, t, metric))
-            rows.append(row)
-    return rows
-
-
 def _cell(key: str, value: Any) -> str:
     if value is None:
         return "-"
@@ -355,6 +278,8 @@ def _cell(key: str, value: Any) -> str:
 
 def format_table(rows: list[dict]) -> str:
     """The rows as a plain table, columns aligned (numbers to the right)."""
+    from .search.report import COLUMNS
+
     right = {"seed", "valid", "test", "rank", "regret", "evals", "gpu_hours"}
     cells = [list(COLUMNS)] + [[_cell(k, r[k]) for k in COLUMNS] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
@@ -366,6 +291,8 @@ def format_table(rows: list[dict]) -> str:
 
 
 def cmd_report(args: Any) -> dict:
+    from .search.report import COLUMNS, report_rows
+
     rows = report_rows(args.dirs)
     if args.csv:
         try:

@@ -25,7 +25,7 @@ from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["add_training_arguments", "training_evaluator", "training_rows"]
+__all__ = ["add_training_arguments", "training_evaluator"]
 
 
 def add_training_arguments(run: Any) -> None:
@@ -95,23 +95,3 @@ class EpochLine:
         self.stream.flush()
 
 
-def training_rows(path: Path, config: dict, tasks: list[str], best: dict, n_evals: dict, cost: dict,
-                  status: str, label: str) -> list[dict]:
-    """Report rows of a training run (the columns of :data:`ktnas_core.cli_search.COLUMNS`)."""
-    from .search import evaluator_from_config
-
-    ev = evaluator_from_config(config["evaluator"])
-    rows = []
-    for t in tasks:
-        row = {"run": str(path), "benchmark": "train", "task": t, "strategy": label, "seed": config["seed"],
-               "status": status, "best_cell": None, "valid": None, "test": None, "rank": None, "regret": None,
-               "evals": n_evals[t], "gpu_hours": cost[t] / 3600}
-        if best[t] is not None:
-            arch, score = best[t]
-            row.update(best_cell=arch, valid=score)
-            try:
-                row["test"] = ev.details(arch, t).get("test_accuracy")  # a supernet has no test score
-            except KeyError:  # not in the cache (e.g. the cache folder was removed)
-                pass
-        rows.append(row)
-    return rows

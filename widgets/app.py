@@ -1,8 +1,9 @@
 """The ktnas app: a header and one tab per view (``notebooks/app.ipynb`` calls :func:`build_app`).
 
 Tabs: the ranking-disorder explorer; cells and embeddings (the embedding map with the
-cell view beside it: clicking a point shows that cell); the search dashboard, with its
-own map on which the cells of the latest generation are drawn.
+cell view beside it: clicking a point shows that cell); the search dashboard, with the runs
+table that compares runs and its own map on which the cells of the latest generation are
+drawn; the transfer lineage of a run (clicking a transfer draws its cell).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from ktnas_core.search.rundirs import RunArea, run_area
 from .cell_view import CellView
 from .disorder_view import DisorderView
 from .embedding_map import EmbeddingMap
+from .lineage_view import LineageView
+from .runs_compare import RunsCompare
 from .search_dashboard import SearchDashboard
 from .style import COLORS, SyncedBox, sync_figures
 
 __all__ = ["App", "build_app", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
 
 TITLE = "ktnas: cross-task NAS explorer"
-TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search")
+TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage")
 #: the maps open on PCA: node2vec puts equivalent cells on one vector, and UMAP turns those
 #: duplicates into tight islands; PCA keeps the quality gradient visible (UMAP is one click away)
 MAP_METHOD = "pca"
@@ -63,7 +66,7 @@ class App(SyncedBox):
 
     Attributes
     ----------
-    disorder, embedding_map, cell_view, dashboard, search_map
+    disorder, embedding_map, cell_view, dashboard, compare, search_map, lineage
         The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
     runs : ktnas_core.search.rundirs.RunArea
         Where the dashboard's runs go (this visitor's folder in demo mode), confined, with its limits.
@@ -72,7 +75,7 @@ class App(SyncedBox):
     def _setup(self, benchmark: str, runs: RunArea) -> None:
         self._benchmark, self.runs = benchmark, runs
         self.disorder = DisorderView(benchmark)
-        self._panes = [w.VBox(), w.VBox()]
+        self._panes = [w.VBox(), w.VBox(), w.VBox()]
         self.tabs = w.Tab(children=[self.disorder, *self._panes], titles=TAB_TITLES, layout=w.Layout(width="auto"))
         self.tabs.observe(lambda change: self._build(change["new"]), names="selected_index")
         self.children = [_header(), self.tabs]
@@ -88,10 +91,30 @@ class App(SyncedBox):
             self._panes[0].children = [_note(EXPLORE_NOTE), views]
         elif index == 2 and not self._panes[1].children:
             self._dashboard = SearchDashboard(self.runs)
+            self._compare = RunsCompare(self._dashboard)
             self._search_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
             link_search_to_map(self._dashboard, self._search_map)
-            sync_figures(self._dashboard), sync_figures(self._search_map)
-            self._panes[1].children = [_note(SEARCH_NOTE), self._dashboard, self._search_map]
+            self._dashboard.on_run(lambda what, handle: self._refresh_lineage())
+            for view in (self._dashboard, self._compare, self._search_map):
+                sync_figures(view)
+            self._panes[1].children = [_note(SEARCH_NOTE), self._dashboard, self._compare, self._search_map]
+        elif index == 3 and not self._panes[2].children:
+            self._lineage = LineageView(self._benchmark)
+            sync_figures(self._lineage)
+            self._panes[2].children = [self._lineage]
+        if index == 3:
+            self._refresh_lineage()
+
+    def _refresh_lineage(self) -> None:
+        """Offer every run of this visitor in the lineage tab (if built); reload the one shown."""
+        view = getattr(self, "_lineage", None)
+        if view is None:
+            return
+        runs = [(f"{p.name} ({status})", str(p)) for p, status in self.runs.list_runs()]
+        shown = view.run_choice.value
+        view.set_runs(runs)
+        if shown is not None and view.run_choice.value == shown:
+            view._safe(lambda: view.show_run(shown))  # the same run: its log may have grown
 
     def _view(self, name: str, tab: int):
         self._build(tab)
@@ -101,6 +124,8 @@ class App(SyncedBox):
     cell_view = property(lambda self: self._view("_cell_view", 1))
     dashboard = property(lambda self: self._view("_dashboard", 2))
     search_map = property(lambda self: self._view("_search_map", 2))
+    compare = property(lambda self: self._view("_compare", 2))
+    lineage = property(lambda self: self._view("_lineage", 3))
 
 
 def link_map_to_cell(embedding_map: EmbeddingMap, cell_view: CellView) -> None:
@@ -146,7 +171,7 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
 
     >>> app = build_app()
     >>> app.children[1].titles
-    ('Ranking disorder', 'Cells & embeddings', 'Search')
+    ('Ranking disorder', 'Cells & embeddings', 'Search', 'Transfer lineage')
     """
     app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
     app._setup(benchmark, run_area(runs_dir))

@@ -39,8 +39,8 @@ from ktnas_core.search.training import DEFAULT_CELLS
 
 from .style import COLORS
 
-__all__ = ["TRAIN_TASKS", "SUBSET", "TRAIN_COLUMNS", "TrainingPanel", "available_datasets", "field", "is_training",
-           "link", "read_config", "results_html", "run_label", "table_html", "training_rows", "transfer_log_html"]
+__all__ = ["TRAIN_TASKS", "SUBSET", "TRAIN_COLUMNS", "TrainingPanel", "available_datasets", "export_links", "field",
+           "is_training", "link", "read_config", "results_html", "run_label", "table_html", "training_rows", "transfer_log_html"]
 
 #: data sets ticked by default in training mode (both ship with the project or its system packages)
 TRAIN_TASKS = ("digits", "fashion-mnist")
@@ -79,15 +79,20 @@ def link(name: str, mime: str, data: bytes) -> str:
             f"style='margin-right:14px'>{html.escape(name)}</a>")
 
 
+def export_links(stem: str, rows: list[dict], columns) -> str:
+    """Download links of ``rows``: ``<stem>.csv`` (``columns``) and ``<stem>.json``."""
+    writer = csv.DictWriter(buf := io.StringIO(), fieldnames=columns)
+    writer.writeheader(), writer.writerows({k: "" if r[k] is None else r[k] for k in columns} for r in rows)
+    return (link(f"{stem}.csv", "text/csv", buf.getvalue().encode()) +
+            link(f"{stem}.json", "application/json", json.dumps(rows, indent=1).encode()))
+
+
 def results_html(run_dir: Path, rows: list[dict], keys, show: dict, columns) -> str:
     """The results panel: ``keys`` of ``rows`` formatted by ``show``, and CSV (``columns``), JSON and
     event-log export links."""
     table = table_html(keys, [["-" if r[k] is None else show.get(k, str)(r[k]) for k in keys] for r in rows])
-    writer = csv.DictWriter(buf := io.StringIO(), fieldnames=columns)
-    writer.writeheader(), writer.writerows({k: "" if r[k] is None else r[k] for k in columns} for r in rows)
-    links = (link(f"{run_dir.name}.csv", "text/csv", buf.getvalue().encode()) +
-             link(f"{run_dir.name}.json", "application/json", json.dumps(rows, indent=1).encode()) +
-             link(f"{run_dir.name}-events.jsonl", "application/x-ndjson", (run_dir / "events.jsonl").read_bytes()))
+    links = export_links(run_dir.name, rows, columns) + link(
+        f"{run_dir.name}-events.jsonl", "application/x-ndjson", (run_dir / "events.jsonl").read_bytes())
     return (f"<div style='font-size:13px'><b>Results</b> ({html.escape(rows[0]['status'] if rows else '-')})"
             f"{table}<div style='margin-top:6px'>export: {links}</div></div>")
 

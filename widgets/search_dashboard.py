@@ -24,10 +24,10 @@ from pathlib import Path
 import ipywidgets as w
 
 from ktnas_core import benchmarks
-from ktnas_core.cli_search import COLUMNS, report_rows
 from ktnas_core.errors import KtnasError, ParameterError
 from ktnas_core.search import TableEvaluator, make_strategy, read_events
 from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
+from ktnas_core.search.report import COLUMNS, report_rows
 from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.rundirs import RunArea
 from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
@@ -77,7 +77,7 @@ class SearchDashboard(SyncedBox):
         self.runs_dir = self.area.path
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
-        self._done_seen, self._pump_timer, self._population_cbs, self._done0 = True, None, [], 0
+        self._done_seen, self._pump_timer, self._population_cbs, self._run_cbs, self._done0 = True, None, [], [], 0
         self.evaluation = _field(w.Dropdown, "table", "Evaluation", "320px", options=[
             ("table look-up", "table"), ("train every candidate", "train")])
         self.training = TrainingPanel()  # data sets, epochs, C, N, subsets, device and epoch lines
@@ -240,6 +240,13 @@ class SearchDashboard(SyncedBox):
             raise ParameterError(f"callback must be callable; got {type(callback).__name__}")
         self._population_cbs.append(callback)
 
+    def on_run(self, callback: Callable[[str, object], None]) -> None:
+        """Call ``callback(what, handle)`` as a run starts or resumes (``"start"``) and once its last event is drawn
+        (``"end"``)."""
+        if not callable(callback):
+            raise ParameterError(f"callback must be callable; got {type(callback).__name__}")
+        self._run_cbs.append(callback)
+
     def load_run(self, run_dir) -> None:
         """Show the saved run in ``run_dir`` (its ``events.jsonl``) as the current run.
 
@@ -301,6 +308,7 @@ class SearchDashboard(SyncedBox):
         self._set_status(f"running <code>{html.escape(self.area.label(handle.run_dir))}</code>")
         self.refresh_runs()
         self._schedule()
+        self._tell_run("start", handle)
 
     def _finish(self) -> None:
         h = self.handle
@@ -314,6 +322,11 @@ class SearchDashboard(SyncedBox):
             self._set_status(f"stopped after {h.progress.done:,} evaluations; resume it from the list"
                              if h.state == "stopped" else f"finished ({h.result.reason}) in {h.elapsed:.1f} s")
         self._show_results(h.run_dir)
+        self._tell_run("end", h)
+
+    def _tell_run(self, what: str, handle) -> None:
+        for cb in list(self._run_cbs):
+            self._safe(lambda: cb(what, handle))
 
     def _check_idle(self) -> None:
         if self.handle is not None and self.handle.running:

@@ -16,11 +16,12 @@ from .events import (EVENT_TYPES, Evaluated, Event, EventLog, GenerationDone, Ru
                      RunStarted, TransferLabelled, Transferred, event_from_json, read_events)
 from .multitask import Independent, MultiTaskStrategy
 from .presets import STRATEGY_NAMES, make_strategy
+from .report import COLUMNS, RunRecord, band, read_run, report_rows
 from .runner import (FINISHED_REASONS, STATES, Progress, RunHandle, RunTrace, fold, list_runs, resume_run,
                      run_status, start_run)
 from .strategies import STRATEGIES, RandomSearch, RegularizedEvolution, Strategy
 
-__all__ = ["FINISHED_REASONS", "Progress", "RunHandle", "RunTrace", "STATES", "fold", "list_runs", "resume_run",
+__all__ = ["COLUMNS", "RunRecord", "band", "read_run", "report_rows", "FINISHED_REASONS", "Progress", "RunHandle", "RunTrace", "STATES", "fold", "list_runs", "resume_run",
            "run_status", "start_run", "EVENT_TYPES", "Evaluated", "Evaluation", "Evaluator", "Event", "EventLog", "GenerationDone",
            "Independent", "MultiTaskEvolution", "MultiTaskStrategy", "RandomSearch", "RegularizedEvolution",
            "RunFailed", "RunFinished", "RunStarted", "STRATEGIES", "STRATEGY_NAMES", "Search", "SearchResult",

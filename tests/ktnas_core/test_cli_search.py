@@ -11,7 +11,7 @@ import pytest
 
 from ktnas_core import benchmarks
 from ktnas_core.cli import main
-from ktnas_core.cli_search import COLUMNS
+from ktnas_core.search.report import COLUMNS
 from ktnas_core.search import TableEvaluator, read_events
 
 RUN = ["run", "--benchmark", "nb201", "--tasks", "cifar10,cifar100", "--strategy", "rea", "--seed", "3"]

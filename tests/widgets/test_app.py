@@ -20,7 +20,7 @@ def app(tmp_path_factory):
 
 def test_tabs_and_header(app):
     tabs = app.children[1]
-    assert tabs.titles == TAB_TITLES == ("Ranking disorder", "Cells & embeddings", "Search")
+    assert tabs.titles == TAB_TITLES == ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage")
     assert isinstance(tabs.children[0], DisorderView)
     assert isinstance(app.embedding_map, EmbeddingMap) and isinstance(app.cell_view, CellView)
     assert isinstance(app.dashboard, SearchDashboard) and app.search_map is not app.embedding_map
@@ -60,14 +60,17 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
 
 def test_tabs_are_built_when_first_selected(tmp_path):
     app = build_app(runs_dir=str(tmp_path))
-    explore, search = app.tabs.children[1:]
-    assert not explore.children and not search.children  # the page first sends one tab
+    explore, search, lineage = app.tabs.children[1:]
+    assert not explore.children and not search.children and not lineage.children  # the page first sends one tab
     app.tabs.selected_index = 1
     assert explore.children and not search.children
     maps = [c for c in explore.children[1].children if isinstance(c, EmbeddingMap)]
     assert maps == [app.embedding_map]
     app.tabs.selected_index = 2
-    assert app.dashboard in search.children and app.search_map in search.children
+    assert app.dashboard in search.children and app.search_map in search.children and app.compare in search.children
+    assert not lineage.children
+    app.tabs.selected_index = 3
+    assert lineage.children == (app.lineage,)
     app.tabs.selected_index = 1
     assert maps[0] is app.embedding_map  # built once
 
@@ -123,3 +126,20 @@ def test_demo_mode_gives_each_visitor_a_folder_and_limits(tmp_path, no_ktnas_env
     assert b.resume(running.run_dir) is None and "is outside" in b.status.value
     a.evaluation.value = "train"  # what a crafted widget message could do to the disabled dropdown
     assert a.start() is None and "training candidates is off" in a.status.value
+
+
+def test_the_lineage_tab_offers_the_runs_and_follows_new_ones(tmp_path):
+    """A run finished in the Search tab is offered (and shown) in the lineage tab, which draws
+    its transfers; the runs table lists it."""
+    app = build_app(runs_dir=str(tmp_path))
+    app.tabs.selected_index = 3
+    assert app.lineage.run_choice.options == ()  # no run yet
+    dash = app.dashboard
+    dash.budget.value, dash.seed.value = 40, 3
+    handle = dash.start()
+    assert handle is not None and handle.wait(60)
+    while dash.pump():
+        pass
+    assert [r.path for r in app.compare.records] == [handle.run_dir]
+    assert app.lineage.run_choice.value == str(handle.run_dir)
+    assert app.lineage.lineage is not None and len(app.lineage.lineage.accepted) > 0

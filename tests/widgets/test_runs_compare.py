@@ -1,0 +1,88 @@
+"""RunsCompare without a browser: the table, overlay colours and bands, selection results and
+exports, ten seeds within the demo limits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from ktnas_core.search.report import band, read_run
+from ktnas_core.search.rundirs import Limits, RunArea, RunLimitError
+from widgets.runs_compare import RunsCompare
+from widgets.search_dashboard import SearchDashboard
+
+from .test_search_dashboard import links, pump_all
+
+
+@pytest.fixture(scope="module")
+def compare(tmp_path_factory):
+    dash = SearchDashboard(tmp_path_factory.mktemp("runs"))
+    view = RunsCompare(dash)
+    dash.algorithm.value, dash.budget.value = "rea", 30
+    assert view.run_seeds(3) and view.wait(60)
+    dash.algorithm.value, dash.seed.value = "ktnas", 7
+    handle = dash.start()
+    assert handle.wait(60)
+    pump_all(dash)
+    return view
+
+
+def _visible(view):
+    return [tr for tr in view.figure.data if tr.visible]
+
+
+def test_the_table_lists_every_run_and_ticks_the_seeds(compare):
+    assert [(r.strategy, r.seed) for r in compare.records] == [("ktnas", 7), ("rea", 0), ("rea", 1), ("rea", 2)]
+    assert compare.selected == [r.path for r in compare.records[1:]]  # the seeds, ticked as they finished
+    texts = [c.value for c in compare.grid.children if hasattr(c, "value") and isinstance(c.value, str)]
+    rec = compare.records[1]
+    assert any(f"{rec.regret['cifar10']:.3f}" in t for t in texts)
+    assert "10 seeds" not in compare.status.value and "3 seeds done" in compare.status.value
+
+
+def test_seeds_are_one_median_band_and_another_run_its_own_line(compare):
+    compare.select([r.path for r in compare.records])
+    lines = [tr for tr in _visible(compare) if tr.fill != "tonexty" and tr.line.width != 0]
+    assert sorted(tr.name for tr in lines) == ["ktnas seed 7", "rea · 3 seeds (median, IQR)"]
+    assert len({tr.line.color for tr in lines}) == 2
+    rea = next(tr for tr in lines if tr.name.startswith("rea"))
+    x, median, q25, q75 = band([r.curves["cifar10"] for r in compare.records[1:]])
+    np.testing.assert_allclose(rea.y, median)
+    k = list(compare.figure.data).index(rea)
+    np.testing.assert_allclose(compare.figure.data[k - 2].y, q25)
+    np.testing.assert_allclose(compare.figure.data[k - 1].y, q75)
+    compare.task.value = ("nb201", "cifar100")
+    ktnas = next(tr for tr in _visible(compare) if tr.name == "ktnas seed 7")
+    np.testing.assert_allclose(ktnas.y, read_run(compare.records[0].path).curves["cifar100"])
+    compare.separate.value = True
+    assert sum(1 for tr in _visible(compare) if tr.fill != "tonexty" and tr.line.width != 0) == 4
+    assert not any(tr.fill == "tonexty" for tr in _visible(compare))
+    compare.separate.value = False
+
+
+def test_results_and_exports_cover_the_selection(compare):
+    chosen = compare.records[:2]
+    compare.select([r.path for r in chosen])
+    files = links(compare.results.value)
+    rows = list(csv.DictReader(io.StringIO(files["selection.csv"].decode())))
+    assert [(r["run"], r["task"]) for r in rows] == [(r.path.name, t) for r in chosen for t in r.tasks]
+    assert json.loads(files["selection.json"])[0]["run"] == chosen[0].path.name  # no server path
+    assert str(chosen[0].path.parent) not in compare.results.value
+    compare.select([])
+    assert compare.results.value == "" and not any(tr.visible for tr in compare.figure.data)
+
+
+def test_ten_seeds_respect_the_visitor_folder_limit(tmp_path):
+    area = RunArea(tmp_path, Limits(max_visitor_runs=5, max_evals=3000))
+    dash = SearchDashboard(area)
+    view = RunsCompare(dash)
+    with pytest.raises(RunLimitError, match="10 seeds need 10 new run folders.*KTNAS_MAX_VISITOR_RUNS=5"):
+        view.run_seeds(10)
+    area.limits = Limits(max_visitor_runs=20, max_evals=3000)
+    dash.budget.value = 2000  # x 3 tasks: over the evaluations per run
+    view.seeds_button.click()
+    assert "KTNAS_MAX_EVALS=3,000" in view.status.value and dash.handle is None
