@@ -41,7 +41,7 @@ from .style import COLORS, SyncedBox
 __all__ = ["RunsCompare", "N_SEEDS"]
 
 N_SEEDS = 10  # the "run N seeds" button
-GRID = "28px 230px 110px 44px 70px minmax(260px, 1fr) 150px 90px"
+GRID = "28px 230px 110px 44px 84px minmax(260px, 1fr) 150px 90px"
 HEAD = ("", "run", "strategy", "seed", "benchmark", "per task: evaluations to the optimum ✓, or to the best found",
         "regret per task", "status")
 SHOWN = ("run", "strategy", "seed", "task", "rank", "regret", "evals", "status")  # of the selection's rows
