@@ -80,12 +80,15 @@ test: install browser datasets
 test-fast: install
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "$(FAST)" $(PYTEST_ARGS)
 
-# Upstream drift, seen before users see it: no lock, the newest releases the ranges allow (torch stays
-# TORCH_SPEC: the newest torch on the index is a multi-GB CUDA build). Not part of .ci/run.
+# Upstream drift, seen before users see it: no lock, the newest releases the ranges allow. Torch stays at
+# TORCH_SPEC (the newest torch on the index is a multi-GB CUDA build); to try a newer one, name it there,
+# e.g. make test-latest TORCH_SPEC=torch==2.14.1. Not part of .ci/run.
 test-latest: browser datasets
 	test -x $(LATEST_VENV)/bin/python || $(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/pip install $(PIP_FLAGS) $(TORCH_SPEC)
-	$(LATEST_VENV)/bin/pip install $(PIP_FLAGS) --upgrade --upgrade-strategy eager -e ".[test]"
+	echo "$(firstword $(TORCH_SPEC))" > $(LATEST_VENV)/torch-constraint.txt
+	$(LATEST_VENV)/bin/pip install $(PIP_FLAGS) --upgrade --upgrade-strategy eager \
+	  -c $(LATEST_VENV)/torch-constraint.txt -e ".[test]"
 	echo latest > $(LATEST_VENV)/.ktnas-installed
 	$(LATEST_VENV)/bin/pip freeze --exclude-editable > $(LATEST_VENV)/freeze.txt
 	$(LATEST_VENV)/bin/python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
