@@ -36,7 +36,7 @@ from ktnas_core.search.rundirs import RunLimitError
 
 from .compare_figure import MAX_SERIES, Series, compare_figure, draw_series
 from .dashboard_training import export_links, table_html
-from .style import COLORS, SyncedBox
+from .style import COLORS, SyncedBox, guarded
 
 __all__ = ["RunsCompare", "N_SEEDS"]
 
@@ -276,8 +276,5 @@ class RunsCompare(SyncedBox):
         self.status.value = f"<span style='color:{color};font-size:13px'>{text}</span>"
 
     def _safe(self, fn):
-        try:
-            return fn()
-        except Exception as e:  # noqa: BLE001 - a callback must not raise into the kernel
-            self._set_status(html.escape(str(e) if isinstance(e, KtnasError) else f"{type(e).__name__}: {e}"), True)
-        return None
+        """Run a UI action; a ktnas error (or any other) goes to the status line, never escapes."""
+        return guarded(fn, lambda text: self._set_status(text, True))

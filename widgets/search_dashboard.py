@@ -24,7 +24,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from ktnas_core import benchmarks
-from ktnas_core.errors import KtnasError, ParameterError
+from ktnas_core.errors import ParameterError
 from ktnas_core.search import TableEvaluator, make_strategy, read_events
 from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
 from ktnas_core.search.report import COLUMNS, report_rows
@@ -38,7 +38,7 @@ from .dashboard_progress import progress
 from .dashboard_roles import TaskRoles
 from .dashboard_training import TrainingPanel, field as _field, is_training, read_config, results_html, run_label
 from .dashboard_training import transfer_log_html
-from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
+from .style import BENCHMARK_CHOICES, COLORS, SyncedBox, guarded
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
@@ -406,8 +406,4 @@ class SearchDashboard(SyncedBox):
 
     def _safe(self, fn):
         """Run a UI action; a ktnas error (or any other) goes to the status line, never escapes."""
-        try:
-            return fn()
-        except Exception as e:  # noqa: BLE001 - a callback must not raise into the kernel
-            self._set_status(html.escape(str(e) if isinstance(e, KtnasError) else f"{type(e).__name__}: {e}"), True)
-        return None
+        return guarded(fn, lambda text: self._set_status(text, True))

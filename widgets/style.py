@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import os
+from typing import Any, Callable
 
 import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
 from ktnas_core import benchmarks
+from ktnas_core.errors import KtnasError
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "FigureWidget", "SyncedBox", "cell_strings",
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "FigureWidget", "SyncedBox", "cell_strings", "guarded",
            "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
@@ -77,6 +80,20 @@ class FigureWidget(go.FigureWidget):
         alone (call after that state is refreshed, see :func:`sync_figures`)."""
         for name in [n for n in self.trait_names() if n.startswith("_py2js_")]:
             super().__setattr__(name, None)
+
+
+def guarded(fn: Callable[[], Any], report: Callable[[str], None]) -> Any:
+    """Run a UI action; an error goes to ``report`` as escaped text (a ktnas error's own message,
+    any other with its type) and never escapes into the kernel.  Returns ``fn()`` or None.
+
+    >>> guarded(lambda: 1 / 0, print)
+    ZeroDivisionError: division by zero
+    """
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - a callback must not raise into the kernel
+        report(html.escape(str(e) if isinstance(e, KtnasError) else f"{type(e).__name__}: {e}"))
+    return None
 
 
 def sync_figures(root: w.Widget) -> None:
