@@ -29,7 +29,9 @@ Kernels come and go with their pages:
   :class:`AppPageHandler` sets it.
 * As a safety net, a kernel with no page connected for ``KTNAS_UNCONNECTED_TIMEOUT`` seconds
   (default 60; a closed tab, a crashed browser) is shut down; an open page keeps its kernel
-  until the idle timeout above.
+  until the idle timeout above.  A page that has not yet connected at all gets
+  ``KTNAS_FIRST_CONNECT_TIMEOUT`` seconds (default 180): with several visitors arriving at once
+  on a small server, a page's scripts may take over a minute to start.
 * ``KTNAS_PREHEAT`` kernels (default 2, at most the visitor limit) wait in a pool with the
   app already built, so a page opens without waiting for Python to import and build it.
   Each still builds its own app (and, in demo mode, its own runs folder) before it is handed
@@ -82,6 +84,9 @@ ALLOWED = frozenset(("shell", t) for t in ("comm_open", "comm_msg", "comm_close"
 DEMO_MAX_VISITORS, DEMO_IDLE_TIMEOUT = 8, 1800
 #: seconds a kernel may have no page connected before it is shut down; preheated kernels kept ready
 UNCONNECTED_TIMEOUT, PREHEAT = 60, 2
+#: seconds a new visitor's page has to connect to its kernel the first time (with many visitors
+#: arriving at once on a small server, a page's scripts can take over a minute to start)
+FIRST_CONNECT_TIMEOUT = 180
 #: where the page loads plotly's widget code from, relative to the server's base URL (one file
 #: for every figure; :class:`widgets.style.FigureWidget` imports it)
 PLOTLY_BUNDLE_URL = "ktnas/static/plotly-widget.js"
@@ -158,12 +163,16 @@ class LimitedKernelManager(AsyncMappingKernelManager):
     max_kernels = Integer(0, config=True, help="Visitors at once (one kernel each); 0: no limit.")
     preheat_nice = Integer(PREHEAT_NICE, config=True,
                            help="Nice value of a kernel started for the pool until a page connects; 0: no change.")
+    first_connect_timeout = Integer(FIRST_CONNECT_TIMEOUT, config=True,
+                                    help="Seconds a visitor's page has to connect the first time (at least "
+                                         "unconnected_timeout).")
     unconnected_timeout = Integer(UNCONNECTED_TIMEOUT, config=True,
                                   help="Seconds without a connected page before a kernel is shut down; 0: never.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._alone_since: dict[str, float] = {}  # kernel id -> when it last had no page connected
+        self._connected_once: set[str] = set()  # kernels a page has connected to
 
     # -- who is a visitor --------------------------------------------------------------
     def pooled_ids(self) -> set[str]:
@@ -223,6 +232,7 @@ class LimitedKernelManager(AsyncMappingKernelManager):
     def notify_connect(self, kernel_id):
         super().notify_connect(kernel_id)
         self._alone_since.pop(kernel_id, None)
+        self._connected_once.add(kernel_id)
         if kernel_id in getattr(self, "_reniced", ()):  # a visitor's page: its kernel at full priority
             self._renice(kernel_id, 0)
 
@@ -277,8 +287,10 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         since = self._alone_since.get(kernel_id)
         if since is not None and getattr(kernel, "execution_state", None) == "busy":
             since = self._alone_since[kernel_id] = time.monotonic()  # still running the notebook for its page
+        limit = self.unconnected_timeout if kernel_id in self._connected_once else \
+            max(self.unconnected_timeout, self.first_connect_timeout)
         if self.unconnected_timeout > 0 and since is not None and self._kernel_connections.get(kernel_id, 0) <= 0 \
-                and time.monotonic() - since > self.unconnected_timeout:
+                and time.monotonic() - since > limit:
             self.log.info("ktnas: shutting down kernel %s: no page connected for %.0f s (closed)", kernel_id,
                           time.monotonic() - since)
             await self.shutdown_kernel(kernel_id)
@@ -288,6 +300,7 @@ class LimitedKernelManager(AsyncMappingKernelManager):
 
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
         self._alone_since.pop(kernel_id, None)
+        self._connected_once.discard(kernel_id)
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
 
@@ -338,7 +351,7 @@ class KtnasVoila(Voila):
 
 def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0,
                unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT,
-               preheat_nice: int = PREHEAT_NICE) -> list[str]:
+               preheat_nice: int = PREHEAT_NICE, first_connect_timeout: int = FIRST_CONNECT_TIMEOUT) -> list[str]:
     """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module).
 
     ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none)."""
@@ -355,7 +368,8 @@ def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeo
             f"--VoilaConfiguration.multi_kernel_manager_class={here}.LimitedKernelManager",
             f"--LimitedKernelManager.max_kernels={max_visitors}",
             f"--LimitedKernelManager.unconnected_timeout={unconnected_timeout}",
-            f"--LimitedKernelManager.preheat_nice={preheat_nice}"]
+            f"--LimitedKernelManager.preheat_nice={preheat_nice}",
+            f"--LimitedKernelManager.first_connect_timeout={first_connect_timeout}"]
     if checks:  # how often kernels are checked: a sixth of the shortest timeout, at most a minute
         args.append(f"--MappingKernelManager.cull_interval={max(1, min(60, min(checks) // 6))}")
     if idle_timeout:
@@ -415,6 +429,7 @@ def main(argv: list[str] | None = None) -> None:
     unconnected = _env_int("KTNAS_UNCONNECTED_TIMEOUT", UNCONNECTED_TIMEOUT)
     preheat = _env_int("KTNAS_PREHEAT", PREHEAT)
     nice = _env_int("KTNAS_PREHEAT_NICE", PREHEAT_NICE)
+    first_connect = _env_int("KTNAS_FIRST_CONNECT_TIMEOUT", FIRST_CONNECT_TIMEOUT)
     if not _is_loopback(opts.host):
         print(f"ktnas: binding {opts.host}: anyone who can reach it can use the app; serve it behind a "
               "TLS reverse proxy", file=sys.stderr)
@@ -422,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ktnas app: http://{opts.host}:{opts.port}/  runs in {os.environ['KTNAS_RUNS_DIR']}{mode}  "
           "(Ctrl-C to stop)", flush=True)
     KtnasVoila.launch_instance(argv=voila_args(notebook, opts.host, opts.port, visitors, idle, unconnected,
-                                                   preheat, nice))
+                                                   preheat, nice, first_connect))
 
 
 if __name__ == "__main__":
