@@ -59,6 +59,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import plotly
@@ -173,11 +174,12 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)
         self._alone_since: dict[str, float] = {}  # kernel id -> when it last had no page connected
         self._connected_once: set[str] = set()  # kernels a page has connected to
+        self._starting_for_pool: set[str] = set()  # pool kernels whose start is under way
 
     # -- who is a visitor --------------------------------------------------------------
     def pooled_ids(self) -> set[str]:
-        """Kernels waiting in Voilà's preheat pool (started, app built, no visitor yet)."""
-        ids = set()
+        """Kernels of Voilà's preheat pool (starting, or waiting for a visitor)."""
+        ids = set(self._starting_for_pool)  # a refill being started is no visitor either
         for pool in getattr(self, "_pools", {}).values():
             for task in pool:
                 if task.done() and not task.cancelled() and task.exception() is None:
@@ -200,7 +202,13 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         preheat = str((kwargs.get("env") or {}).get("VOILA_PREHEAT", "")).lower() == "true"
         if not preheat:  # a kernel for a visitor's page (the pool was empty): one more visitor
             self.check_capacity()
-        kernel_id = await super().start_kernel(*args, **kwargs)
+        if preheat:  # its id known before it starts: until it is in the pool, it must not count as a visitor
+            self._starting_for_pool.add(kwargs.setdefault("kernel_id", str(uuid.uuid4())))
+        try:
+            kernel_id = await super().start_kernel(*args, **kwargs)
+        finally:
+            if preheat:
+                self._starting_for_pool.discard(kwargs["kernel_id"])
         self._alone_since[kernel_id] = time.monotonic()
         if preheat and self.preheat_nice:
             self._renice(kernel_id, self.preheat_nice)
