@@ -8,19 +8,23 @@ drawn; the transfer lineage of a run (clicking a transfer draws its cell).
 
 from __future__ import annotations
 
+import importlib
+import os
+from typing import TYPE_CHECKING
+
 import ipywidgets as w
 
 from ktnas_core.search.rundirs import RunArea, run_area
 
-from .cell_view import CellView
 from .disorder_view import DisorderView
-from .embedding_map import EmbeddingMap
-from .lineage_view import LineageView
-from .runs_compare import RunsCompare
-from .search_dashboard import SearchDashboard
 from .style import COLORS, SyncedBox, sync_figures
 
-__all__ = ["App", "build_app", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
+if TYPE_CHECKING:
+    from .cell_view import CellView
+    from .embedding_map import EmbeddingMap
+    from .search_dashboard import SearchDashboard
+
+__all__ = ["App", "build_app", "import_tabs", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
 
 TITLE = "ktnas: cross-task NAS explorer"
 TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage")
@@ -81,7 +85,11 @@ class App(SyncedBox):
         self.children = [_header(), self.tabs]
 
     def _build(self, index) -> None:
+        # each tab's modules are imported when it is first built: the first tab does not wait for them
         if index == 1 and not self._panes[0].children:
+            from .cell_view import CellView
+            from .embedding_map import EmbeddingMap
+
             self._embedding_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
             self._cell_view = CellView(self._benchmark)
             link_map_to_cell(self._embedding_map, self._cell_view)
@@ -90,6 +98,10 @@ class App(SyncedBox):
             sync_figures(views)  # it joins a displayed app: bring its figures' synced state up to date
             self._panes[0].children = [_note(EXPLORE_NOTE), views]
         elif index == 2 and not self._panes[1].children:
+            from .embedding_map import EmbeddingMap
+            from .runs_compare import RunsCompare
+            from .search_dashboard import SearchDashboard
+
             self._dashboard = SearchDashboard(self.runs)
             self._compare = RunsCompare(self._dashboard)
             self._search_map = EmbeddingMap(self._benchmark, method=MAP_METHOD)
@@ -99,6 +111,8 @@ class App(SyncedBox):
                 sync_figures(view)
             self._panes[1].children = [_note(SEARCH_NOTE), self._dashboard, self._compare, self._search_map]
         elif index == 3 and not self._panes[2].children:
+            from .lineage_view import LineageView
+
             self._lineage = LineageView(self._benchmark)
             sync_figures(self._lineage)
             self._panes[2].children = [self._lineage]
@@ -175,4 +189,13 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
     """
     app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
     app._setup(benchmark, run_area(runs_dir))
+    if os.environ.get("VOILA_PREHEAT", "").lower() == "true":
+        import_tabs()  # a kernel waiting in Voilà's pool: no visitor waits for these imports now
     return app
+
+
+def import_tabs() -> None:
+    """Import the modules of the tabs built on demand (scikit-learn, networkx and the search come
+    with them: about 3 s), so that opening those tabs later costs only building them."""
+    for name in ("cell_view", "embedding_map", "search_dashboard", "runs_compare", "lineage_view"):
+        importlib.import_module(f"{__package__}.{name}")

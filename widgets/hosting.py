@@ -29,14 +29,24 @@ Kernels come and go with their pages:
   :class:`AppPageHandler` sets it.
 * As a safety net, a kernel with no page connected for ``KTNAS_UNCONNECTED_TIMEOUT`` seconds
   (default 60; a closed tab, a crashed browser) is shut down; an open page keeps its kernel
-  until the idle timeout above.
+  until the idle timeout above.  A page that has not yet connected at all gets
+  ``KTNAS_FIRST_CONNECT_TIMEOUT`` seconds (default 180): with several visitors arriving at once
+  on a small server, a page's scripts may take over a minute to start.
 * ``KTNAS_PREHEAT`` kernels (default 2, at most the visitor limit) wait in a pool with the
   app already built, so a page opens without waiting for Python to import and build it.
   Each still builds its own app (and, in demo mode, its own runs folder) before it is handed
-  to one visitor; pooled kernels do not count as visitors.
+  to one visitor; pooled kernels do not count as visitors.  A kernel started for the pool
+  runs at a lower CPU priority (``KTNAS_PREHEAT_NICE``, default 10) until a page connects to
+  it, so that refilling the pool right after a visitor arrives does not slow that visitor's
+  page down; raising it back needs the right to (root or CAP_SYS_NICE), otherwise it keeps
+  the lower priority, as do the refills.
+* The page loads only the browser extensions the app needs (:data:`EXTENSION_DENYLIST`
+  leaves out plotly's JupyterLab renderer, 4.8 MB of JavaScript the figures do not use).
 
 >>> args = voila_args("app.ipynb", "127.0.0.1", 8866, max_visitors=8, idle_timeout=1800)
 >>> "--VoilaConfiguration.strip_sources=True" in args, "--Voila.ip=127.0.0.1" in args
+(True, True)
+>>> "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in args, "--LimitedKernelManager.preheat_nice=10" in args
 (True, True)
 """
 
@@ -49,6 +59,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import plotly
@@ -74,9 +85,18 @@ ALLOWED = frozenset(("shell", t) for t in ("comm_open", "comm_msg", "comm_close"
 DEMO_MAX_VISITORS, DEMO_IDLE_TIMEOUT = 8, 1800
 #: seconds a kernel may have no page connected before it is shut down; preheated kernels kept ready
 UNCONNECTED_TIMEOUT, PREHEAT = 60, 2
+#: seconds a new visitor's page has to connect to its kernel the first time (with many visitors
+#: arriving at once on a small server, a page's scripts can take over a minute to start)
+FIRST_CONNECT_TIMEOUT = 180
 #: where the page loads plotly's widget code from, relative to the server's base URL (one file
 #: for every figure; :class:`widgets.style.FigureWidget` imports it)
 PLOTLY_BUNDLE_URL = "ktnas/static/plotly-widget.js"
+#: CPU priority (nice) of a kernel started for the pool, until a page connects to it
+PREHEAT_NICE = 10
+#: JupyterLab extensions the page does not load: plotly's renderer of plotly JSON outputs (the
+#: app's FigureWidgets bring their own code, :data:`PLOTLY_BUNDLE_URL`), code highlighting
+#: (sources are stripped), the JupyterLab preview button
+EXTENSION_DENYLIST = ("jupyterlab-plotly", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview")
 #: the <link>s of Voilà's lab template that fetch icon CSS from a public CDN
 _CDN_LINK = re.compile(r"<link[^>]*https://cdn\.jsdelivr\.net/[^>]*>\s*")
 
@@ -142,17 +162,24 @@ class LimitedKernelManager(AsyncMappingKernelManager):
     """
 
     max_kernels = Integer(0, config=True, help="Visitors at once (one kernel each); 0: no limit.")
+    preheat_nice = Integer(PREHEAT_NICE, config=True,
+                           help="Nice value of a kernel started for the pool until a page connects; 0: no change.")
+    first_connect_timeout = Integer(FIRST_CONNECT_TIMEOUT, config=True,
+                                    help="Seconds a visitor's page has to connect the first time (at least "
+                                         "unconnected_timeout).")
     unconnected_timeout = Integer(UNCONNECTED_TIMEOUT, config=True,
                                   help="Seconds without a connected page before a kernel is shut down; 0: never.")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._alone_since: dict[str, float] = {}  # kernel id -> when it last had no page connected
+        self._connected_once: set[str] = set()  # kernels a page has connected to
+        self._starting_for_pool: set[str] = set()  # pool kernels whose start is under way
 
     # -- who is a visitor --------------------------------------------------------------
     def pooled_ids(self) -> set[str]:
-        """Kernels waiting in Voilà's preheat pool (started, app built, no visitor yet)."""
-        ids = set()
+        """Kernels of Voilà's preheat pool (starting, or waiting for a visitor)."""
+        ids = set(self._starting_for_pool)  # a refill being started is no visitor either
         for pool in getattr(self, "_pools", {}).values():
             for task in pool:
                 if task.done() and not task.cancelled() and task.exception() is None:
@@ -175,14 +202,47 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         preheat = str((kwargs.get("env") or {}).get("VOILA_PREHEAT", "")).lower() == "true"
         if not preheat:  # a kernel for a visitor's page (the pool was empty): one more visitor
             self.check_capacity()
-        kernel_id = await super().start_kernel(*args, **kwargs)
+        if preheat:  # its id known before it starts: until it is in the pool, it must not count as a visitor
+            self._starting_for_pool.add(kwargs.setdefault("kernel_id", str(uuid.uuid4())))
+        try:
+            kernel_id = await super().start_kernel(*args, **kwargs)
+        finally:
+            if preheat:
+                self._starting_for_pool.discard(kwargs["kernel_id"])
         self._alone_since[kernel_id] = time.monotonic()
+        if preheat and self.preheat_nice:
+            self._renice(kernel_id, self.preheat_nice)
         return kernel_id
+
+    def _renice(self, kernel_id: str, nice: int) -> bool:
+        """Set the CPU priority of every thread of a kernel's process; False if not allowed."""
+        kernel = self._kernels.get(kernel_id)
+        pid = getattr(getattr(getattr(kernel, "provisioner", None), "process", None), "pid", None)
+        if pid is None:
+            return False
+        try:
+            for _ in range(2):  # threads started while the first pass ran inherit the old value
+                for tid in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else [pid]:
+                    os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+        except PermissionError:
+            if not getattr(self, "_renice_refused", False):
+                self._renice_refused = True
+                self.log.info("ktnas: may not raise a kernel's CPU priority back (needs CAP_SYS_NICE); "
+                              "visitors' kernels keep nice %d", self.preheat_nice)
+            return False
+        except (OSError, ValueError):  # the process is gone
+            return False
+        self._reniced = getattr(self, "_reniced", set())
+        (self._reniced.add if nice else self._reniced.discard)(kernel_id)
+        return True
 
     # -- kernels whose page is gone ----------------------------------------------------
     def notify_connect(self, kernel_id):
         super().notify_connect(kernel_id)
         self._alone_since.pop(kernel_id, None)
+        self._connected_once.add(kernel_id)
+        if kernel_id in getattr(self, "_reniced", ()):  # a visitor's page: its kernel at full priority
+            self._renice(kernel_id, 0)
 
     def notify_disconnect(self, kernel_id):
         super().notify_disconnect(kernel_id)
@@ -235,8 +295,10 @@ class LimitedKernelManager(AsyncMappingKernelManager):
         since = self._alone_since.get(kernel_id)
         if since is not None and getattr(kernel, "execution_state", None) == "busy":
             since = self._alone_since[kernel_id] = time.monotonic()  # still running the notebook for its page
+        limit = self.unconnected_timeout if kernel_id in self._connected_once else \
+            max(self.unconnected_timeout, self.first_connect_timeout)
         if self.unconnected_timeout > 0 and since is not None and self._kernel_connections.get(kernel_id, 0) <= 0 \
-                and time.monotonic() - since > self.unconnected_timeout:
+                and time.monotonic() - since > limit:
             self.log.info("ktnas: shutting down kernel %s: no page connected for %.0f s (closed)", kernel_id,
                           time.monotonic() - since)
             await self.shutdown_kernel(kernel_id)
@@ -246,6 +308,7 @@ class LimitedKernelManager(AsyncMappingKernelManager):
 
     async def shutdown_kernel(self, kernel_id, *args, **kwargs):
         self._alone_since.pop(kernel_id, None)
+        self._connected_once.discard(kernel_id)
         return await super().shutdown_kernel(kernel_id, *args, **kwargs)
 
 
@@ -257,9 +320,11 @@ class AppPageHandler(TornadoVoilaHandler):
     async def get(self, path=None):
         self.kernel_manager.check_capacity()
         self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie (voila-dashboards/voila#1458)
-        preload = f'<link rel="modulepreload" href="{self.base_url}{PLOTLY_BUNDLE_URL}">\n'
+        # plotly's code is fetched and run as soon as it arrives, while the page's own scripts load
+        # and connect to the kernel; the figures' views then import the module already run
+        preload = f'<script type="module" async src="{self.base_url}{PLOTLY_BUNDLE_URL}"></script>\n'
         async for html in self.get_generator(path=path):
-            if preload and "<head>" in html:  # plotly's code loads while the page arrives
+            if preload and "<head>" in html:
                 html, preload = html.replace("<head>", "<head>\n" + preload, 1), ""
             self.write(_CDN_LINK.sub("", html))
             self.flush()
@@ -293,7 +358,8 @@ class KtnasVoila(Voila):
 
 
 def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0,
-               unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT) -> list[str]:
+               unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT,
+               preheat_nice: int = PREHEAT_NICE, first_connect_timeout: int = FIRST_CONNECT_TIMEOUT) -> list[str]:
     """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module).
 
     ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none)."""
@@ -305,10 +371,13 @@ def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeo
             "--VoilaConfiguration.file_denylist=.*", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
             f"--VoilaConfiguration.default_pool_size={pool}",
             "--VoilaConfiguration.progressive_rendering=False",
+            *(f"--VoilaConfiguration.extension_denylist={name}" for name in EXTENSION_DENYLIST),
             f"--Voila.kernel_websocket_connection_class={here}.WidgetsOnlyConnection",
             f"--VoilaConfiguration.multi_kernel_manager_class={here}.LimitedKernelManager",
             f"--LimitedKernelManager.max_kernels={max_visitors}",
-            f"--LimitedKernelManager.unconnected_timeout={unconnected_timeout}"]
+            f"--LimitedKernelManager.unconnected_timeout={unconnected_timeout}",
+            f"--LimitedKernelManager.preheat_nice={preheat_nice}",
+            f"--LimitedKernelManager.first_connect_timeout={first_connect_timeout}"]
     if checks:  # how often kernels are checked: a sixth of the shortest timeout, at most a minute
         args.append(f"--MappingKernelManager.cull_interval={max(1, min(60, min(checks) // 6))}")
     if idle_timeout:
@@ -358,6 +427,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["KTNAS_RUNS_DIR"] = str(Path(opts.runs_dir).resolve())
     os.environ["KTNAS_DEMO"] = "1" if demo else "0"
     os.environ["KTNAS_PLOTLY_BUNDLE"] = "1"  # figures import plotly's code from this server (widgets.style)
+    os.environ["KTNAS_APP_KERNEL"] = "1"  # the kernels skip an import the app never needs (widgets/__init__)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     from ktnas_core.search.rundirs import Limits
 
@@ -366,6 +436,8 @@ def main(argv: list[str] | None = None) -> None:
     idle = _env_int("KTNAS_IDLE_TIMEOUT", DEMO_IDLE_TIMEOUT if demo else 0)
     unconnected = _env_int("KTNAS_UNCONNECTED_TIMEOUT", UNCONNECTED_TIMEOUT)
     preheat = _env_int("KTNAS_PREHEAT", PREHEAT)
+    nice = _env_int("KTNAS_PREHEAT_NICE", PREHEAT_NICE)
+    first_connect = _env_int("KTNAS_FIRST_CONNECT_TIMEOUT", FIRST_CONNECT_TIMEOUT)
     if not _is_loopback(opts.host):
         print(f"ktnas: binding {opts.host}: anyone who can reach it can use the app; serve it behind a "
               "TLS reverse proxy", file=sys.stderr)
@@ -373,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ktnas app: http://{opts.host}:{opts.port}/  runs in {os.environ['KTNAS_RUNS_DIR']}{mode}  "
           "(Ctrl-C to stop)", flush=True)
     KtnasVoila.launch_instance(argv=voila_args(notebook, opts.host, opts.port, visitors, idle, unconnected,
-                                                   preheat))
+                                                   preheat, nice, first_connect))
 
 
 if __name__ == "__main__":

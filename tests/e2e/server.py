@@ -21,6 +21,12 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 ARTIFACTS = ROOT / "artifacts"
 
 
+class ServedUrl(str):
+    """The app's URL, with ``pid``: the server's process id (its kernels are its children)."""
+
+    pid: int
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -30,7 +36,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def hosted(args: list[str], env: Mapping[str, str], log: Path, timeout: float = 60.0) -> Iterator[str]:
     """``python -m widgets.hosting ARGS`` (as ``make app`` runs it) on a free port, its output in ``log``;
-    yields its URL once it listens and stops it afterwards."""
+    yields its URL (a :class:`ServedUrl`) once it listens and stops it afterwards."""
     port = free_port()
     env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with log.open("wb") as out:
@@ -48,7 +54,9 @@ def hosted(args: list[str], env: Mapping[str, str], log: Path, timeout: float = 
                     if time.monotonic() > deadline:
                         pytest.fail(f"the app did not listen within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
                     time.sleep(0.25)
-            yield f"http://127.0.0.1:{port}/"
+            url = ServedUrl(f"http://127.0.0.1:{port}/")
+            url.pid = proc.pid
+            yield url
         finally:
             proc.terminate()
             try:

@@ -115,6 +115,7 @@ def _screenshot(page, name: str) -> None:
     bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll('.widget-tab')]"
                            ".map(e => e.getBoundingClientRect().bottom))")
     page.set_viewport_size({"width": 1400, "height": int(bottom) + 40})
+    page.mouse.move(2, 2)  # off every figure: no hover label over the picture
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"tab-{name}.png"), full_page=True)
 

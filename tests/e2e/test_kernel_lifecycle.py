@@ -106,7 +106,7 @@ def test_ten_visits_leave_no_kernel_behind_and_an_open_page_keeps_its_own(chromi
 
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "voila.log"
-        env = _env(KTNAS_RUNS_DIR=f"{tmp}/runs", KTNAS_UNCONNECTED_TIMEOUT="6")
+        env = _env(KTNAS_RUNS_DIR=f"{tmp}/runs", KTNAS_UNCONNECTED_TIMEOUT="6", KTNAS_FIRST_CONNECT_TIMEOUT="6")
         with hosted([], env, log) as url, sync_playwright() as p:
             wait_for_pool(log)
             browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)

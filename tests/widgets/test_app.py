@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +145,22 @@ def test_the_lineage_tab_offers_the_runs_and_follows_new_ones(tmp_path):
     assert [r.path for r in app.compare.records] == [handle.run_dir]
     assert app.lineage.run_choice.value == str(handle.run_dir)
     assert app.lineage.lineage is not None and len(app.lineage.lineage.accepted) > 0
+
+
+def test_first_tab_imports_no_heavy_module():
+    """Building the app imports only what its first tab needs: scikit-learn (the embeddings),
+    networkx (the cell view) and the search come with their tabs; an app kernel skips rfc3987_syntax."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom widgets import build_app\nbuild_app()\n"
+            "print(sorted(m for m in ('sklearn', 'networkx', 'widgets.embedding_map', 'widgets.cell_view', "
+            "'widgets.search_dashboard', 'rfc3987_syntax') if sys.modules.get(m)))\n"
+            "from widgets.app import import_tabs\nimport_tabs()\n"
+            "print(sorted(m for m in ('sklearn', 'widgets.embedding_map', 'widgets.lineage_view') if m in sys.modules))")
+    env = {**os.environ, "KTNAS_APP_KERNEL": "1", "KTNAS_RUNS_DIR": str(Path(__file__).parent / "no-runs")}
+    env.pop("VOILA_PREHEAT", None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    first, warmed = out.strip().splitlines()
+    assert first == "[]", first
+    assert warmed == "['sklearn', 'widgets.embedding_map', 'widgets.lineage_view']", warmed
