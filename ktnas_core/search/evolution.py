@@ -11,7 +11,11 @@ generation, for every task still running:
 2. **breed** ``n_offspring`` children from tournaments over the population plus
    the transferred cells (mutation, optional crossover; with probability ``rmp``
    the parent or the mate comes from another task's population), optionally
-   screened by a predictor fitted on this task's evaluations; evaluate them;
+   screened (``screen``): ``screen_pool`` times as many unexplored children are
+   bred and the best by a predictor fitted on this task's evaluations
+   (``"predictor"``), by the benchmark's zero-cost proxy (``"zero_cost"``: the
+   *move proposal* of Abdelfattah et al. 2021) or by a surrogate that also learns
+   from the other tasks' evaluations (``"cross_task"``) are kept; evaluate them;
 3. **select** the next population (``"elitist"``: best ``population_size`` of
    population, transfers and children, the paper's step 4; ``"aging"``: the newest,
    as regularised evolution);
@@ -21,12 +25,12 @@ generation, for every task still running:
 
 Generation 0 builds the populations: ``population_size`` random cells, or with
 ``warmup="zero_cost"`` the best ``population_size`` of ``warmup_pool`` random
-cells by the benchmark's zero-cost proxy (free: no evaluation is spent on it).
+cells by the benchmark's zero-cost proxy.  Proxy scores are free: they never count as evaluations.
 
 Examples
 --------
 >>> from ktnas_core.search import TableEvaluator, run_search
->>> s = MultiTaskEvolution("nb201", ["cifar10", "cifar100"], warmup="zero_cost")
+>>> s = MultiTaskEvolution("nb201", ["cifar10", "cifar100"], warmup="zero_cost", screen="zero_cost")
 >>> res = run_search(s, TableEvaluator("nb201"), max_generations=5, seed=0)
 >>> res.generations, all(t.n_evals > 10 for t in res.tasks.values())
 (5, True)
@@ -50,7 +54,7 @@ __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]
 
 SELECTIONS = ("elitist", "aging")
 WARMUPS = ("random", "zero_cost")
-SCREENS = (None, "predictor")
+SCREENS = (None, "predictor", "zero_cost", "cross_task")
 SCREEN_TRAIN = 256  # the predictor learns from the task's latest evaluations (a GP fit is cubic in them)
 RETRIES, MAX_TRIES = 10, 100  # redraws per extra mutation; redraws per child before a repeat is accepted
 
@@ -95,9 +99,14 @@ class MultiTaskEvolution(MultiTaskStrategy):
     warmup : {"random", "zero_cost"}, default "random"
     warmup_pool : int, default 1000
         Random cells ranked by the zero-cost proxy for ``warmup="zero_cost"``.
-    screen, screen_pool, screen_min : {None, "predictor"}, int, int; defaults None, 10, 10
-        Screen children with a predictor fitted on the task's evaluations (once it has
-        ``screen_min``), keeping one of every ``screen_pool`` candidates.
+    screen, screen_pool, screen_min : {None, "predictor", "zero_cost", "cross_task"}, int, int; defaults None, 10, 10
+        Breed ``screen_pool`` unexplored candidates per child and keep the best by a predictor
+        fitted on the task's evaluations (once it has ``screen_min``), by the zero-cost proxy
+        (from the first generation; needs a shipped proxy, like ``warmup="zero_cost"``) or by
+        :class:`~ktnas_core.search.proposal.CrossTaskGP` (every task's evaluations, and the
+        proxy where one ships; once the task has ``screen_min``).
+    screen_options : dict or None, default None
+        Keyword arguments of :class:`~ktnas_core.search.proposal.CrossTaskGP`.
     predictor, predictor_embedding : str, str; defaults "gp", "node2vec"
         Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from.
     fresh_transfers : bool, default True
@@ -113,7 +122,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                  crossover_rate: float = 0.0, selection: str = "elitist", transfer: str = "rank",
                  n_transfer: int = 4, top: float = 0.2, window: int = 5, skip_nonpositive: bool = False,
                  embedding: str = "node2vec", rmp: float = 0.0, warmup: str = "random", warmup_pool: int = 1000,
-                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, predictor: str = "gp",
+                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, screen_options: dict | None = None,
+                 predictor: str = "gp",
                  predictor_embedding: str = "node2vec", fresh_transfers: bool = True, sources: Sequence | None = None,
                  targets: Sequence | None = None, random_state: Any = None):
         self.space = get_space(space)
@@ -154,12 +164,16 @@ class MultiTaskEvolution(MultiTaskStrategy):
 
         self.predictor = check_choice("predictor", predictor, list(PREDICTORS))
         self.predictor_embedding = check_choice("predictor_embedding", predictor_embedding, list(EMBEDDINGS))
-        self._proxy: dict[str, np.ndarray] = {}
-        if self.warmup == "zero_cost":
-            self._load_proxies()
+        from .proposal import CrossTaskGP, ZeroCost, has_zero_cost
+
+        self._zero_cost = ZeroCost(self.space, self.tasks) if "zero_cost" in (self.warmup, self.screen) or (
+            self.screen == "cross_task" and has_zero_cost(self.space, self.tasks)) else None
+        self.screen_options = None if screen_options is None else dict(screen_options)
+        if self.screen == "cross_task" or self.screen_options is not None:
+            self._surrogate = CrossTaskGP(self.space, self.tasks, self._zero_cost, **(self.screen_options or {}))
         if self.transfer == "rank":
             Features(self.space, self.embedding)  # checks the space supports it
-        if self.screen:
+        if self.screen == "predictor":
             Features(self.space, self.predictor_embedding)
         self._features: dict[str, Features] = {}
         self.random_state = random_state
@@ -192,7 +206,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 "n_transfer": self.n_transfer, "top": self.top, "window": self.window,
                 "skip_nonpositive": self.skip_nonpositive, "embedding": self.embedding, "rmp": self.rmp,
                 "warmup": self.warmup, "warmup_pool": self.warmup_pool, "screen": self.screen,
-                "screen_pool": self.screen_pool, "screen_min": self.screen_min, "predictor": self.predictor,
+                "screen_pool": self.screen_pool, "screen_min": self.screen_min,
+                **({"screen_options": self.screen_options} if self.screen_options is not None else {}), "predictor": self.predictor,
                 "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers,
                 "sources": list(self.sources), "targets": list(self.targets)}
 
@@ -244,23 +259,10 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self._phase, self.generation_complete = "transfer", True
 
     # -- generation 0 -----------------------------------------------------------------------
-    def _load_proxies(self) -> None:
-        from .. import benchmarks
-        from ..benchmarks.zero_cost import ZERO_COST
-
-        if self.space.name not in ZERO_COST:
-            raise ParameterError(f"warmup='zero_cost' needs a benchmark with a shipped proxy (one of "
-                                 f"{list(ZERO_COST)}); space {self.space.name!r} has none (use warmup='random')")
-        bench = benchmarks.load(self.space.name)
-        for t in self.tasks:
-            self._proxy[t] = bench.zero_cost(t)
-
     def _initial(self, task: str) -> list:
         if self.warmup == "random":
             return [self.space.sample(self.rng) for _ in range(self.population_size)]
-        pool = self.rng.choice(len(self.space), size=min(self.warmup_pool, len(self.space)), replace=False)
-        best = pool[np.argsort(-self._proxy[task][pool], kind="stable")[:self.population_size]]
-        return [self.space.from_index(int(i)) for i in best]
+        return self._zero_cost.warm_start(task, self.rng, self.warmup_pool, self.population_size)
 
     # -- transfer ---------------------------------------------------------------------------
     def _feature(self, name: str) -> Features:
@@ -319,7 +321,7 @@ class MultiTaskEvolution(MultiTaskStrategy):
         pool = self.populations[task] + [[a, s, -1] for a, s, _ in self._transferred.get(task, [])]
         if not pool:
             return {}
-        screening = self.screen and len(self.archive[task]) >= self.screen_min
+        screening = self.screen == "zero_cost" or (self.screen and len(self.archive[task]) >= self.screen_min)
         wanted = self.n_offspring * (self.screen_pool if screening else 1)
         seen, bred, tries = self.archive[task], {}, 0
         while len(bred) < wanted:
@@ -333,13 +335,17 @@ class MultiTaskEvolution(MultiTaskStrategy):
         return dict(self._screened(task, bred) if screening else bred)
 
     def _screened(self, task: str, bred: list) -> list:
-        from ..predictors import make_predictor
+        if self.screen == "zero_cost":  # a table look-up: never an evaluation
+            predicted = self._zero_cost.scores(task, [c for c, _ in bred])
+        elif self.screen == "cross_task":
+            predicted = self._surrogate.scores(task, [c for c, _ in bred], self.archive)
+        else:
+            from ..predictors import make_predictor
 
-        features = self._feature(self.predictor_embedding)
-        archs, scores = zip(*list(self.archive[task].items())[-SCREEN_TRAIN:])
-        model = make_predictor(self.predictor, random_state=int(self.rng.integers(2**31)))
-        model.fit(features(list(archs)), np.asarray(scores))
-        predicted = model.predict(features([c for c, _ in bred]))
+            features = self._feature(self.predictor_embedding)
+            archs, scores = zip(*list(self.archive[task].items())[-SCREEN_TRAIN:])
+            model = make_predictor(self.predictor, random_state=int(self.rng.integers(2**31)))
+            predicted = model.fit(features(list(archs)), np.asarray(scores)).predict(features([c for c, _ in bred]))
         order = np.argsort(-predicted, kind="stable")[:self.n_offspring]
         return [bred[int(i)] for i in sorted(order)]
 
