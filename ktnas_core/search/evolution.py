@@ -11,11 +11,9 @@ generation, for every task still running:
 2. **breed** ``n_offspring`` children from tournaments over the population plus
    the transferred cells (mutation, optional crossover; with probability ``rmp``
    the parent or the mate comes from another task's population), optionally
-   screened (``screen``): ``screen_pool`` times as many unexplored children are
-   bred and the best by a predictor fitted on this task's evaluations
-   (``"predictor"``), by the benchmark's zero-cost proxy (``"zero_cost"``: the
-   *move proposal* of Abdelfattah et al. 2021) or by a surrogate that also learns
-   from the other tasks' evaluations (``"cross_task"``) are kept; evaluate them;
+   screened (``screen``, :mod:`~ktnas_core.search.proposal`): ``screen_pool`` times
+   as many unexplored children are bred and the best kept by a predictor, the
+   zero-cost proxy (*move proposal*) or a cross-task surrogate; evaluate them;
 3. **select** the next population (``"elitist"``: best ``population_size`` of
    population, transfers and children, the paper's step 4; ``"aging"``: the newest,
    as regularised evolution);
@@ -103,10 +101,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
         Breed ``screen_pool`` unexplored candidates per child and keep the best by a predictor
         fitted on the task's evaluations (once it has ``screen_min``), by the zero-cost proxy
         (from the first generation; needs a shipped proxy, like ``warmup="zero_cost"``) or by
-        :class:`~ktnas_core.search.proposal.CrossTaskGP` (every task's evaluations, and the
-        proxy where one ships; once the task has ``screen_min``).
-    screen_options : dict or None, default None
-        Keyword arguments of :class:`~ktnas_core.search.proposal.CrossTaskGP`.
+        :class:`~ktnas_core.search.proposal.CrossTaskGP` (every task's evaluations and the proxy where
+        one ships; once the task has ``screen_min``; ``screen_options``: its keyword arguments).
     predictor, predictor_embedding : str, str; defaults "gp", "node2vec"
         Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from.
     fresh_transfers : bool, default True
@@ -164,13 +160,11 @@ class MultiTaskEvolution(MultiTaskStrategy):
 
         self.predictor = check_choice("predictor", predictor, list(PREDICTORS))
         self.predictor_embedding = check_choice("predictor_embedding", predictor_embedding, list(EMBEDDINGS))
-        from .proposal import CrossTaskGP, ZeroCost, has_zero_cost
+        from .proposal import free_scorers
 
-        self._zero_cost = ZeroCost(self.space, self.tasks) if "zero_cost" in (self.warmup, self.screen) or (
-            self.screen == "cross_task" and has_zero_cost(self.space, self.tasks)) else None
         self.screen_options = None if screen_options is None else dict(screen_options)
-        if self.screen == "cross_task" or self.screen_options is not None:
-            self._surrogate = CrossTaskGP(self.space, self.tasks, self._zero_cost, **(self.screen_options or {}))
+        self._zero_cost, self._surrogate = free_scorers(self.space, self.tasks, self.warmup, self.screen,
+                                                        self.screen_options)
         if self.transfer == "rank":
             Features(self.space, self.embedding)  # checks the space supports it
         if self.screen == "predictor":

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..spaces import get_space
 
-__all__ = ["ZeroCost", "CrossTaskGP", "has_zero_cost"]
+__all__ = ["ZeroCost", "CrossTaskGP", "has_zero_cost", "free_scorers"]
 
 
 def has_zero_cost(space: Any, tasks: Sequence[str]) -> bool:
@@ -201,3 +201,29 @@ class CrossTaskGP:
             K = self._kernel(X, X, which, which) + self.noise * np.eye(len(y))
             alpha = cho_solve(cho_factor(K, lower=True, check_finite=False), y - mean_train, check_finite=False)
             return mean_new + self._kernel(Xn, X, np.full(len(archs), self.tasks.index(task)), which) @ alpha
+
+
+def free_scorers(space: Any, tasks: Sequence[str], warmup: str, screen: str | None,
+                 options: dict | None = None) -> tuple[ZeroCost | None, CrossTaskGP | None]:
+    """The zero-cost proxy and the cross-task surrogate that a search with ``warmup`` and ``screen`` uses.
+
+    The proxy loads for ``warmup="zero_cost"`` or ``screen="zero_cost"`` (and for the surrogate,
+    where one ships); the surrogate for ``screen="cross_task"`` or given ``options`` (its keyword
+    arguments).
+
+    >>> zc, gp = free_scorers(get_space("tnb101_micro"), ["class_object"], "random", "cross_task")
+    >>> zc is None, gp.task_corr
+    (True, 0.8)
+    >>> free_scorers(get_space("nb201"), ["cifar10"], "random", "cross_task", {"corr": 1})
+    Traceback (most recent call last):
+    ...
+    ktnas_core.errors.ParameterError: screen_options={'corr': 1} must be a dict of CrossTaskGP's keyword arguments (length_scale, task_corr, noise, max_train)
+    """
+    allowed = ("length_scale", "task_corr", "noise", "max_train")
+    if options is not None and (not isinstance(options, dict) or set(options) - set(allowed)):
+        raise ParameterError(f"screen_options={options!r} must be a dict of CrossTaskGP's keyword arguments "
+                             f"({', '.join(allowed)})")
+    proxy = ZeroCost(space, tasks) if "zero_cost" in (warmup, screen) or (
+        screen == "cross_task" and has_zero_cost(space, tasks)) else None
+    surrogate = CrossTaskGP(space, tasks, proxy, **(options or {})) if screen == "cross_task" or options else None
+    return proxy, surrogate

@@ -58,8 +58,8 @@ def test_surrogate_without_data_and_bad_options(nb201):
     for bad in ({"task_corr": 1.5}, {"length_scale": 0}, {"noise": -1.0}):
         with pytest.raises(ParameterError, match="out of range for the cross-task surrogate"):
             CrossTaskGP(nb201.space, nb201.tasks, **bad)
-    with pytest.raises(TypeError):
-        CrossTaskGP(nb201.space, nb201.tasks, bogus=1)
+    with pytest.raises(ParameterError, match="screen_options=.'bogus': 1. must be a dict of CrossTaskGP"):
+        MultiTaskEvolution("nb201", list(nb201.tasks), screen="cross_task", screen_options={"bogus": 1})
 
 
 def test_cross_task_screen_runs_rebuilds_and_old_configs_keep_their_behaviour(nb201):
