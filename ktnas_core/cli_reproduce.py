@@ -46,6 +46,8 @@ def add_reproduce_command(sub: Any) -> None:
                                                               "the paper ran 5)")
     rep.add_argument("--ablation", action="store_true", help="nb201/tnb101: the ablation table (base searcher, "
                                                               "+ warm-up, + proposal, + transfer, + rank, ...)")
+    rep.add_argument("--reuse", metavar="FILE", help="--ablation: take the runs of named strategies from this "
+                                                      "<experiment>.json of an earlier reproduce (same seeds)")
     rep.add_argument("--strategies", metavar="A,B", help="comma-separated subset (default: all of the experiment)")
     rep.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; results do not change)")
     rep.add_argument("--out", metavar="DIR", help="write <experiment>.json, <experiment>.txt and SVG charts here")
@@ -169,10 +171,17 @@ def cmd_ablation(args: Any, strategies: list[str] | None, out: Path | None, prog
 
     if strategies is not None:
         raise ParameterError("--ablation runs its own steps; drop --strategies")
-    result = ablation(args.experiment, seeds=args.seeds, jobs=args.jobs, progress=progress)
+    reuse = None
+    if args.reuse is not None:
+        try:
+            reuse = json.loads(Path(args.reuse).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ParameterError(f"cannot read --reuse {args.reuse!r}: {getattr(e, 'strerror', None) or e}") from None
+    result = ablation(args.experiment, seeds=args.seeds, jobs=args.jobs, progress=progress, reuse=reuse)
     table = format_ablation(result)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))
-    footer = f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}"
+    footer = f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}" + (
+        f"; {result['reused']} of {len(result['runs'])} runs taken from {args.reuse}" if args.reuse else "")
     _write(out, args.out, {f"{args.experiment}-ablation.json": json.dumps(result, allow_nan=True) + "\n",
                            f"{args.experiment}-ablation.txt": f"$ {command}\n" + table + footer + "\n"})
     if not args.json:

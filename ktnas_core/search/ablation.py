@@ -66,7 +66,7 @@ ABLATIONS: dict[str, list[tuple[str, str, dict, str | None]]] = {
 
 
 def ablation(name: str, seeds: int = 100, jobs: int = 1, steps: int | None = None,
-             progress: Callable[[int, int, str], None] | None = None) -> dict:
+             progress: Callable[[int, int, str], None] | None = None, reuse: dict | None = None) -> dict:
     """Run the ablation of experiment ``name`` (``"nb201"`` or ``"tnb101"``) on seeds ``0..seeds-1``.
 
     Parameters
@@ -78,6 +78,11 @@ def ablation(name: str, seeds: int = 100, jobs: int = 1, steps: int | None = Non
     steps : int or None
         Run only the first ``steps`` steps (None: all).
     progress : callable(done, total, label), optional
+    reuse : dict, optional
+        A :func:`~ktnas_core.search.reproduce.reproduce` result of the same experiment (as its JSON
+        file holds it): a step that is a named strategy without overrides takes that strategy's
+        records for the seeds it has instead of running them again (runs are deterministic, so
+        the records are the same; made by another ktnas version, they may not be).
 
     Returns
     -------
@@ -92,9 +97,16 @@ def ablation(name: str, seeds: int = 100, jobs: int = 1, steps: int | None = Non
     jobs = check_int("jobs", jobs, 1, 256)
     plan = ABLATIONS[name][:None if steps is None else check_int("steps", steps, 1, len(ABLATIONS[name]))]
     started = time.perf_counter()
-    work = [(name, strategy, seed, overrides, label) for label, strategy, overrides, _ in plan
-            for seed in range(seeds)]
-    runs = run_many(work, jobs, progress)
+    if reuse is not None and (not isinstance(reuse, dict) or reuse.get("experiment") != name
+                              or not isinstance(reuse.get("runs"), list)):
+        raise ParameterError(f"reuse must be a reproduce result of experiment {name!r} (with its runs)")
+    done = {(r["strategy"], r["seed"]): r for r in (reuse or {}).get("runs", [])}
+    keys = [(label, strategy, overrides, seed) for label, strategy, overrides, _ in plan for seed in range(seeds)]
+    todo = [k for k in keys if k[2] or (k[1], k[3]) not in done]
+    fresh = iter(run_many([(name, strategy, seed, overrides, label) for label, strategy, overrides, seed in todo],
+                          jobs, progress))
+    runs = [next(fresh) if k[2] or (k[1], k[3]) not in done else {**done[(k[1], k[3])], "strategy": k[0]}
+            for k in keys]
     result = {"experiment": name, "runs": runs}
     quantity = "total" if exp.stop_on_optimum else "rank"
     out = []
@@ -108,7 +120,7 @@ def ablation(name: str, seeds: int = 100, jobs: int = 1, steps: int | None = Non
         out.append({"label": label, "strategy": strategy, "overrides": dict(overrides), "compared_with": base,
                     "stats": describe(list(values.values())) if values else None, "gain": gain})
     return {"experiment": name, "quantity": quantity, "seeds": seeds, "steps": out, "runs": runs,
-            "seconds": time.perf_counter() - started}
+            "reused": len(keys) - len(todo), "seconds": time.perf_counter() - started}
 
 
 def format_ablation(result: dict, markdown: bool = False) -> str:

@@ -21,9 +21,8 @@ generation, for every task still running:
    (top ``top`` fraction of the next population) and add them to the task's
    history (a :class:`~ktnas_core.search.events.TransferLabelled` event each).
 
-Generation 0 builds the populations: ``population_size`` random cells, or with
-``warmup="zero_cost"`` the best ``population_size`` of ``warmup_pool`` random
-cells by the benchmark's zero-cost proxy.  Proxy scores are free: they never count as evaluations.
+Generation 0 builds the populations: ``population_size`` random cells, or with ``warmup="zero_cost"`` the
+best ``population_size`` of ``warmup_pool`` random cells by the zero-cost proxy (free: never an evaluation).
 
 Examples
 --------
@@ -118,10 +117,10 @@ class MultiTaskEvolution(MultiTaskStrategy):
                  crossover_rate: float = 0.0, selection: str = "elitist", transfer: str = "rank",
                  n_transfer: int = 4, top: float = 0.2, window: int = 5, skip_nonpositive: bool = False,
                  embedding: str = "node2vec", rmp: float = 0.0, warmup: str = "random", warmup_pool: int = 1000,
-                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, screen_options: dict | None = None,
-                 predictor: str = "gp",
-                 predictor_embedding: str = "node2vec", fresh_transfers: bool = True, sources: Sequence | None = None,
-                 targets: Sequence | None = None, random_state: Any = None):
+                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10,
+                 screen_options: dict | None = None, predictor: str = "gp", predictor_embedding: str = "node2vec",
+                 fresh_transfers: bool = True, sources: Sequence | None = None, targets: Sequence | None = None,
+                 random_state: Any = None):
         self.space = get_space(space)
         if isinstance(tasks, str) or not isinstance(tasks, Sequence) or not tasks:
             raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
@@ -200,8 +199,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 "n_transfer": self.n_transfer, "top": self.top, "window": self.window,
                 "skip_nonpositive": self.skip_nonpositive, "embedding": self.embedding, "rmp": self.rmp,
                 "warmup": self.warmup, "warmup_pool": self.warmup_pool, "screen": self.screen,
-                "screen_pool": self.screen_pool, "screen_min": self.screen_min,
-                **({"screen_options": self.screen_options} if self.screen_options is not None else {}), "predictor": self.predictor,
+                "screen_pool": self.screen_pool, "screen_min": self.screen_min, "predictor": self.predictor,
+                **({"screen_options": self.screen_options} if self.screen_options is not None else {}),
                 "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers,
                 "sources": list(self.sources), "targets": list(self.targets)}
 
@@ -332,6 +331,7 @@ class MultiTaskEvolution(MultiTaskStrategy):
         if self.screen == "zero_cost":  # a table look-up: never an evaluation
             predicted = self._zero_cost.scores(task, [c for c, _ in bred])
         elif self.screen == "cross_task":
+            bred = bred + self._surrogate.unexplored(self.rng, self.archive[task], bred)
             predicted = self._surrogate.scores(task, [c for c, _ in bred], self.archive)
         else:
             from ..predictors import make_predictor

@@ -4,8 +4,9 @@
 name               what runs
 =================  ==========================================================================
 ``ktnas``          ktnas's default, beyond the paper: ``ktnas-paper`` whose children a
-                   surrogate screens that also learns from the other tasks' evaluations
-                   (:class:`~ktnas_core.search.proposal.CrossTaskGP`, ``screen="cross_task"``)
+                   surrogate chooses that also learns from the other tasks' evaluations
+                   (:class:`~ktnas_core.search.proposal.CrossTaskGP`, ``screen="cross_task"``),
+                   among 20 mutations per child and every unexplored cell of the space
 ``ktnas-paper``    the paper's KTNAS: :class:`MultiTaskEvolution` on Table I's base searcher,
                    transfer rank over node2vec embeddings
 ``ktnas-arch2vec`` the same over arch2vec embeddings (the journal version's choice)
@@ -82,7 +83,7 @@ BASE: dict[str, dict[str, Any]] = {
 
 #: what each multi-task variant changes on the base searcher
 VARIANTS: dict[str, dict[str, Any]] = {
-    "ktnas": {"transfer": "rank", "screen": "cross_task"},
+    "ktnas": {"transfer": "rank", "screen": "cross_task", "screen_pool": 20, "screen_options": {"global_pool": "all"}},
     "ktnas-paper": {"transfer": "rank"},
     "ktnas-arch2vec": {"transfer": "rank", "embedding": "arch2vec"},
     "ktnas-onehot": {"transfer": "rank", "embedding": "onehot"},
@@ -141,7 +142,8 @@ def make_strategy(name: str, space: str, tasks: Sequence[str], /, **overrides: A
                                  f"tasks; space {space!r} with tasks {list(tasks)} has none")
         params["warmup"] = "random" if params.get("warmup") == "zero_cost" else params.get("warmup", "random")
         params["screen"] = None if params.get("screen") == "zero_cost" else params.get("screen")
-    if params.get("screen") == "cross_task" and not get_space(space).finite:
-        params["screen"] = BASE[space].get("screen")  # the surrogate looks cells up by index: finite spaces only
+    if params.get("screen") == "cross_task" and not get_space(space).finite:  # it looks cells up by index
+        params.update(screen=BASE[space].get("screen"), screen_pool=BASE[space].get("screen_pool", 10),
+                      screen_options=None)
     params.update(overrides)
     return MultiTaskEvolution(space, list(tasks), **params)

@@ -118,6 +118,11 @@ class CrossTaskGP:
         noise variance (relative to the standardised scores' variance of 1).
     max_train : int, default 300
         Latest evaluations per task that the model learns from.
+    global_pool : int or "all", default 0
+        Unexplored cells drawn at random from the whole (finite) space that compete with the bred
+        children for the surrogate's favour (:meth:`unexplored`); 0 screens mutations only, ``"all"``
+        lets every unexplored cell compete (the search then also proposes the surrogate's best cells
+        anywhere, as Bayesian optimisation with the posterior mean would).
 
     Examples
     --------
@@ -136,7 +141,8 @@ class CrossTaskGP:
     """
 
     def __init__(self, space: Any, tasks: Sequence[str], proxy: ZeroCost | None = None, *,
-                 length_scale: float = 1.0, task_corr: float = 0.8, noise: float = 0.1, max_train: int = 300):
+                 length_scale: float = 1.0, task_corr: float = 0.8, noise: float = 0.1, max_train: int = 300,
+                 global_pool: int | str = 0):
         from .transfer import Features
 
         for name, value, low, high in (("length_scale", length_scale, 0, np.inf), ("task_corr", task_corr, -1, 1),
@@ -147,6 +153,11 @@ class CrossTaskGP:
         self.space, self.tasks, self.proxy = space, tuple(tasks), proxy
         self.length_scale, self.task_corr, self.noise = float(length_scale), float(task_corr), float(noise)
         self.max_train = int(max_train)
+        if global_pool != "all" and (isinstance(global_pool, bool) or not isinstance(global_pool, int)
+                                     or not 0 <= global_pool <= len(space)):
+            raise ParameterError(f"global_pool={global_pool!r} is out of range; allowed: an integer in "
+                                 f"[0, {len(space)}] or 'all'")
+        self.global_pool = len(space) if global_pool == "all" else global_pool
         self._onehot = Features(space, "onehot")
         self._proxy_rank: dict[str, np.ndarray] = {}
         self._indices: dict[str, int] = {}
@@ -167,6 +178,16 @@ class CrossTaskGP:
             raw = self.proxy.scores(task)
             self._proxy_rank[task] = raw.argsort(kind="stable").argsort() / (len(raw) - 1)
         return self._proxy_rank[task][self._index(archs)]
+
+    def unexplored(self, rng: np.random.Generator, seen: Any, bred: Sequence) -> list:
+        """``global_pool`` cells of the space, drawn at random, that are neither in ``seen`` nor ``bred``
+        (``(cell, parents)`` pairs), as ``(cell string, [])`` pairs (no parents)."""
+        if not self.global_pool:
+            return []
+        taken = {*seen, *(c for c, _ in bred)}
+        drawn = (range(len(self.space)) if self.global_pool == len(self.space)
+                 else rng.choice(len(self.space), size=self.global_pool, replace=False))
+        return [(c, []) for c in dict.fromkeys(str(self.space.from_index(int(i))) for i in drawn) if c not in taken]
 
     def _kernel(self, A: np.ndarray, B: np.ndarray, ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
         hamming = A.sum(1)[:, None] - A @ B.T
@@ -217,9 +238,9 @@ def free_scorers(space: Any, tasks: Sequence[str], warmup: str, screen: str | No
     >>> free_scorers(get_space("nb201"), ["cifar10"], "random", "cross_task", {"corr": 1})
     Traceback (most recent call last):
     ...
-    ktnas_core.errors.ParameterError: screen_options={'corr': 1} must be a dict of CrossTaskGP's keyword arguments (length_scale, task_corr, noise, max_train)
+    ktnas_core.errors.ParameterError: screen_options={'corr': 1} must be a dict of CrossTaskGP's keyword arguments (length_scale, task_corr, noise, max_train, global_pool)
     """
-    allowed = ("length_scale", "task_corr", "noise", "max_train")
+    allowed = ("length_scale", "task_corr", "noise", "max_train", "global_pool")
     if options is not None and (not isinstance(options, dict) or set(options) - set(allowed)):
         raise ParameterError(f"screen_options={options!r} must be a dict of CrossTaskGP's keyword arguments "
                              f"({', '.join(allowed)})")

@@ -124,7 +124,8 @@ def format_table(result: dict, markdown: bool = False, reference: str = REFERENC
     quantities = [*exp.tasks, "total" if exp.stop_on_optimum else "avg rank"]
     lines = [exp.caption + f"; {result['seeds']} seeds each: mean [95% bootstrap CI of the mean] (median); "
              f"difference from {reference} over the same seeds [95% CI] and paired Wilcoxon signed-rank p; "
-             "the paper's value"]
+             "the paper's value" + ("" if exp.stop_on_optimum else " (accuracies: higher is better; L2 loss and "
+                                                                    "rank: lower is better)")]
     head = ["method", "quantity", "mean [95% CI] (median)", f"vs {reference} [95% CI]", "p", "paper"]
     body = []
     for row in summarize(result, reference):
@@ -135,7 +136,7 @@ def format_table(result: dict, markdown: bool = False, reference: str = REFERENC
             digits = 1 if exp.stop_on_optimum or key == "rank" else 2
             f = (lambda v: f"{v:.{digits}f}")
             cell = "not found" if st is None else f"{f(st['mean'])} [{f(st['ci'][0])}, {f(st['ci'][1])}] " \
-                                                 f"({st['median']:g})"
+                                                 f"({st['median']:.{digits if key in exp.tasks else 1}f})"
             test = (row.get("test") or {}).get(key)
             vs = "-" if test is None else f"{test['diff']:+.{digits}f} [{test['ci'][0]:+.{digits}f}, " \
                                           f"{test['ci'][1]:+.{digits}f}]"

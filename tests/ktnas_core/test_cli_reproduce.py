@@ -148,3 +148,22 @@ def test_ablation_table_and_files(tmp_path, capsys):
     assert result["steps"][0]["gain"] is None and result["steps"][1]["gain"]["n"] == 2
     assert main(["reproduce", "nb201", "--ablation", "--strategies", "ktnas"]) == 2
     assert "--ablation runs its own steps" in capsys.readouterr().err
+
+
+def test_ablation_reuses_an_earlier_reproduce(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["reproduce", "nb201", "--seeds", "2", "--strategies", "zero-cost,random-transfer",
+                 "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    argv = ["reproduce", "nb201", "--ablation", "--seeds", "2", "--json"]
+    assert main(argv + ["--reuse", str(out / "nb201.json"), "--out", str(out)]) == 0
+    reused = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert [s["stats"] for s in reused["steps"]] == [s["stats"] for s in fresh["steps"]]  # the same records
+    assert (out / "nb201-ablation.txt").read_text(encoding="utf-8").rstrip().endswith(
+        f"4 of 16 runs taken from {out / 'nb201.json'}")
+    assert main(argv + ["--reuse", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read --reuse" in capsys.readouterr().err
+    assert main(["reproduce", "tnb101", "--ablation", "--seeds", "1", "--reuse", str(out / "nb201.json")]) == 2
+    assert "reuse must be a reproduce result of experiment 'tnb101'" in capsys.readouterr().err

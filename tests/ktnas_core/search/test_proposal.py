@@ -75,3 +75,32 @@ def test_cross_task_screen_runs_rebuilds_and_old_configs_keep_their_behaviour(nb
     old["screen"] = "zero_cost"
     assert "screen_options" not in strategy_from_config({"strategy": {"class": "MultiTaskEvolution",
                                                                       "params": old}}).get_params()
+
+
+def test_global_pool_offers_unexplored_cells_of_the_whole_space(nb201):
+    seen = {str(nb201.space.from_index(i)): 0.0 for i in range(100)}
+    bred = [(str(nb201.space.from_index(100)), ["p"])]
+    gp = CrossTaskGP(nb201.space, nb201.tasks, global_pool="all")
+    every = gp.unexplored(np.random.default_rng(0), seen, bred)
+    assert len(every) == 15625 - 101 and all(parents == [] for _, parents in every)
+    assert not {c for c, _ in every} & ({*seen} | {bred[0][0]})
+    some = CrossTaskGP(nb201.space, nb201.tasks, global_pool=50).unexplored(np.random.default_rng(0), seen, bred)
+    assert 0 < len(some) <= 50 and not {c for c, _ in some} & {*seen}
+    assert CrossTaskGP(nb201.space, nb201.tasks).unexplored(np.random.default_rng(0), seen, bred) == []
+    for bad in (-1, 15626, "some", True):
+        with pytest.raises(ParameterError, match="global_pool="):
+            CrossTaskGP(nb201.space, nb201.tasks, global_pool=bad)
+
+
+def test_whole_space_proposal_evaluates_the_surrogates_best_cells(nb201):
+    """With every unexplored cell competing, the children are the surrogate's favourites of the space."""
+    s = MultiTaskEvolution("nb201", list(nb201.tasks), transfer="none", warmup="zero_cost", screen="cross_task",
+                           screen_pool=1, screen_options={"global_pool": "all"})
+    run_search(s, TableEvaluator(nb201), max_generations=3, seed=0)
+    kept = s.ask(list(nb201.tasks))
+    for t in nb201.tasks:
+        unexplored = [str(nb201.space.from_index(i)) for i in range(15625)
+                      if str(nb201.space.from_index(i)) not in s.archive[t]]
+        predicted = s._surrogate.scores(t, unexplored, s.archive)
+        assert set(kept[t]) <= set(unexplored) and len(kept[t]) == s.n_offspring
+        assert min(s._surrogate.scores(t, kept[t], s.archive)) >= np.sort(predicted)[-len(kept[t])] - 1e-9

@@ -144,7 +144,7 @@ def test_nb201_format_table(nb201):
     for s, block in body.items():
         assert [line.split()[1 if k == 0 else 0] for k, line in enumerate(block)] == [*NB201_TASKS, "total"]
         st = rows[s]["stats"]["total"]
-        assert f"{st['mean']:.1f} [{st['ci'][0]:.1f}, {st['ci'][1]:.1f}] ({st['median']:g})" in block[3]
+        assert f"{st['mean']:.1f} [{st['ci'][0]:.1f}, {st['ci'][1]:.1f}] ({st['median']:.1f})" in block[3]
         for line, value in zip(block, PAPER["nb201"].get(s, ())):
             assert line.rstrip().endswith(f"{value:g}") or f"{value:g} (" in line
         if s != "ktnas":
