@@ -55,6 +55,8 @@ __all__ = ["PaperView", "EXPERIMENT_CHOICES", "MIN_SEEDS", "MAX_SEEDS"]
 MIN_SEEDS, MAX_SEEDS = 10, 100
 EXPERIMENT_CHOICES = (("Table II: NAS-Bench-201 (evaluations to each optimum)", "nb201"),
                       ("Table III: TransNAS-Bench-101 micro (50 evaluations per task)", "tnb101"))
+#: chart slots: strategies (every one of an experiment) and panels (one per task)
+MAX_STRATEGIES, N_PANELS = max(len(e.strategies) for e in EXPERIMENTS.values()), 3
 PUMP_S, REDRAW_S = 0.25, 1.5  # poll the worker; redraw the table and chart at most this often while it runs
 COLUMNS = ("method", "quantity", "n", "mean", "sd", "median", "ci_low", "ci_high", "reference", "diff",
            "diff_ci_low", "diff_ci_high", "p", "wins", "losses", "paper", "paper_row")
@@ -89,6 +91,7 @@ class PaperView(SyncedBox):
         self.shown, self.rows, self.reference = {}, [], REFERENCE
         self._timer, self._drawn_seeds, self._drawn_at, self._ended = None, -1, 0.0, False
         self._pending = self._ready = self._failed = self._worker = None
+        self._lock = threading.Lock()
         self.experiment = w.Dropdown(options=EXPERIMENT_CHOICES, value="nb201", description="Table",
                                      style={"description_width": "45px"}, layout=w.Layout(width="470px"))
         self.seeds = w.IntText(MIN_SEEDS, description="Seeds", style={"description_width": "45px"},
@@ -103,7 +106,7 @@ class PaperView(SyncedBox):
         self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="300px"))
         self.status, self.source, self.table, self.exports = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.ablation, self.darts = w.HTML(), w.HTML()
-        self.figure = FigureWidget()
+        self.figure = self._figure()
         self.run_button.on_click(lambda _: self._safe(self.run))
         self.stop_button.on_click(lambda _: self._safe(self.stop))
         self.shipped_button.on_click(lambda _: self._safe(self.show_shipped))
@@ -287,17 +290,22 @@ class PaperView(SyncedBox):
             self._ready = (result, label, reference, rows, self._curves(result))
             self._render()
             return
-        self._pending = (result, label, reference)
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._compute, daemon=True, name="ktnas-paper-summary")
-            self._worker.start()
+        with self._lock:
+            self._pending = (result, label, reference)
+            if self._worker is None:  # else the worker takes it when it ends the one in hand
+                self._worker = threading.Thread(target=self._compute, daemon=True, name="ktnas-paper-summary")
+                self._worker.start()
         if self.job is None or not self.job.running:
             self._set_status("computing the intervals and paired tests …")
         self._schedule()
 
     def _compute(self) -> None:
-        while self._pending is not None:
-            (result, label, reference), self._pending = self._pending, None
+        while True:
+            with self._lock:
+                if self._pending is None:
+                    self._worker = None
+                    return
+                (result, label, reference), self._pending = self._pending, None
             try:
                 self._ready = (result, label, reference, summarize(result, reference), self._curves(result))
             except Exception as e:  # noqa: BLE001 - shown in the status line by pump()
@@ -312,8 +320,7 @@ class PaperView(SyncedBox):
     @property
     def computing(self) -> bool:
         """Whether a table is being computed (or computed and not yet shown)."""
-        return self._pending is not None or self._ready is not None or (
-            self._worker is not None and self._worker.is_alive())
+        return self._pending is not None or self._ready is not None or self._worker is not None
 
     def _render(self) -> None:
         if self._failed is not None:
@@ -324,11 +331,11 @@ class PaperView(SyncedBox):
             return
         (result, label, self.reference, self.rows, curves), self._ready = self._ready, None
         self.shown = result
-        self.source.value = (f"<div style='font-size:13px;color:{COLORS['ink']}'>Showing: {label}. Paired "
-                             f"against <b>{html.escape(self.reference)}</b> over the same seeds.</div>")
         self.table.value = self._table_html()
         self.exports.value = self._exports_html()
         self._draw(curves)
+        self.source.value = (f"<div style='font-size:13px;color:{COLORS['ink']}'>Showing: {label}. Paired "
+                             f"against <b>{html.escape(self.reference)}</b> over the same seeds.</div>")
         if self.job is None or not self.job.running:
             if "computing" in self.status.value:
                 self._set_status("")
@@ -424,41 +431,56 @@ class PaperView(SyncedBox):
                 f"{link(f'{stem}.json', 'application/json', json.dumps(data, indent=1).encode())}</div>")
 
     def _draw(self, curves: dict) -> None:
-        """One panel per task: per strategy the line and its band (rebuilt: the panels change with the table)."""
-        result = self.shown
+        """One panel per task: per strategy its line and band, in the slots made once (only restyled, as the
+        app's other figures: plotly's browser view can lose traces added together with other edits)."""
+        result, fig = self.shown, self.figure
         exp = experiment(result["experiment"])
-        ecdf = exp.stop_on_optimum
-        fig = make_subplots(rows=1, cols=len(exp.tasks), subplot_titles=[
-            t + (" (L2 loss × 100, lower is better)" if t == "room_layout" else "") for t in exp.tasks],
-            horizontal_spacing=0.06)
-        for i, s in enumerate(result["strategies"]):
-            color = PALETTE[i % len(PALETTE)]
-            for j, t in enumerate(exp.tasks):
-                c = curves[(s, t)]
-                fig.add_scatter(x=c["x"], y=c["low"], mode="lines", line=dict(width=0), showlegend=False,
-                                hoverinfo="skip", legendgroup=s, row=1, col=j + 1)
-                fig.add_scatter(x=c["x"], y=c["high"], mode="lines", line=dict(width=0), fill="tonexty",
-                                fillcolor=_fill(color), showlegend=False, hoverinfo="skip", legendgroup=s,
-                                row=1, col=j + 1)
-                fig.add_scatter(x=c["x"], y=c["y"], mode="lines", name=s, legendgroup=s, showlegend=j == 0,
-                                line=dict(color=color, width=2.2, shape="hv" if ecdf else "linear"),
-                                hovertemplate=f"{html.escape(s)} · {html.escape(t)}<br>%{{x}} evaluations: "
-                                              f"%{{y:.{3 if ecdf else 2}f}}<extra></extra>", row=1, col=j + 1)
-        fig.update_xaxes(type="log" if ecdf else "linear", title_text="evaluations on the task" + (
-            " (log)" if ecdf else ""))
-        if ecdf:
-            fig.update_yaxes(range=[0, 1.02], title_text="share of runs that found the optimum", row=1, col=1)
-        else:
-            fig.update_yaxes(title_text="best so far (mean of runs)", row=1, col=1)
+        ecdf, tasks = exp.stop_on_optimum, list(exp.tasks)
         title = ("Share of runs that have evaluated each task's best cell (band: 95% bootstrap interval over runs)"
                  if ecdf else "Best-so-far validation metric, mean over runs (band: 95% bootstrap interval of the mean)")
-        fig.update_layout(template="plotly_white", font=FONT, height=420, width=1240,
-                          margin=dict(l=60, r=20, t=80, b=50), title=dict(text=f"{title}, {result['seeds']} seeds",
-                                                                         font=dict(size=15), x=0.01, xanchor="left"),
-                          legend=dict(orientation="h", y=-0.2, x=0.0))
-        self.figure.data = []  # a new set of panels and series: replaced, then the layout
-        self.figure.add_traces(list(fig.data))
-        self.figure.update_layout(fig.layout.to_plotly_json())
+        with fig.batch_update():
+            for k in range(MAX_STRATEGIES):
+                s = result["strategies"][k] if k < len(result["strategies"]) else None
+                color = PALETTE[k % len(PALETTE)]
+                for j in range(N_PANELS):
+                    low, high, line = fig.data[3 * (k * N_PANELS + j):3 * (k * N_PANELS + j) + 3]
+                    if s is None or j >= len(tasks):
+                        for tr in (low, high, line):
+                            tr.update(x=[], y=[], visible=False)
+                        continue
+                    c, t = curves[(s, tasks[j])], tasks[j]
+                    low.update(x=c["x"], y=c["low"], visible=True, legendgroup=s)
+                    high.update(x=c["x"], y=c["high"], visible=True, legendgroup=s, fillcolor=_fill(color))
+                    line.update(x=c["x"], y=c["y"], visible=True, name=s, legendgroup=s, showlegend=j == 0,
+                                line=dict(color=color, width=2.2, shape="hv" if ecdf else "linear"),
+                                hovertemplate=f"{html.escape(s)} · {html.escape(t)}<br>%{{x}} evaluations: "
+                                              f"%{{y:.{3 if ecdf else 2}f}}<extra></extra>")
+            for j, t in enumerate(tasks):
+                fig.layout.annotations[j].text = t + (" (L2 loss × 100, lower is better)" if t == "room_layout" else "")
+            fig.update_xaxes(type="log" if ecdf else "linear", autorange=True,
+                             title_text="evaluations on the task" + (" (log)" if ecdf else ""))
+            fig.update_yaxes(range=[0, 1.02] if ecdf else None, autorange=not ecdf)
+            fig.layout.yaxis.title.text = "share of runs that found the optimum" if ecdf else "best so far (mean of runs)"
+            fig.layout.title.text = f"{title}, {result['seeds']} seeds"
+
+    @staticmethod
+    def _figure() -> FigureWidget:
+        """The empty chart: :data:`N_PANELS` panels, :data:`MAX_STRATEGIES` x 3 hidden slots of three traces
+        (the band's lower edge, its upper edge filled down to it, the line)."""
+        fig = FigureWidget(make_subplots(rows=1, cols=N_PANELS, subplot_titles=[" "] * N_PANELS,
+                                         horizontal_spacing=0.06))
+        for _ in range(MAX_STRATEGIES):
+            for j in range(N_PANELS):
+                fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip",
+                                visible=False, row=1, col=j + 1)
+                fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), fill="tonexty", showlegend=False,
+                                hoverinfo="skip", visible=False, row=1, col=j + 1)
+                fig.add_scatter(x=[], y=[], mode="lines", visible=False, row=1, col=j + 1)
+        fig.update_layout(template="plotly_white", font=FONT, height=430, width=1240,
+                          margin=dict(l=60, r=20, t=80, b=50), title=dict(text=" ", font=dict(size=15), x=0.01,
+                                                                         xanchor="left"),
+                          legend=dict(orientation="h", y=-0.22, x=0.0))
+        return fig
 
     def _ablation_html(self, result: dict | None) -> str:
         head = f"<div style='font-size:15px;font-weight:600;color:{COLORS['ink']};margin-top:10px'>Ablation</div>"
