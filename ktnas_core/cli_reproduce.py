@@ -2,7 +2,8 @@
 
 ::
 
-    ktnas reproduce nb201 --seeds 10 --jobs 2 --out docs/results
+    ktnas reproduce nb201 --jobs 2 --out docs/results           # 100 seeds
+    ktnas reproduce nb201 --ablation --jobs 2 --out docs/results
     ktnas reproduce tnb101 --seeds 10 --strategies ktnas,rea,random --json
     ktnas reproduce darts --tasks mnist,fashion-mnist --epochs 600 --device cuda
 
@@ -11,9 +12,14 @@ retrains the found cells (and a random control cell) from scratch
 (:mod:`ktnas_core.search.reproduce_darts`); its work folder (``--work``) keeps every
 run, supernet and retrained cell, so the same command continues after a stop or crash.
 
-With ``--out DIR`` it writes ``DIR/<name>.json`` (every run's record),
-``DIR/<name>.txt`` (the table and the command) and the SVG charts of
-:func:`ktnas_core.search.reproduce.plots`.
+``nb201`` and ``tnb101`` print, per strategy and task, the mean, a 95% bootstrap interval of
+the mean and the median over 100 seeds, and a paired Wilcoxon signed-rank test against
+``ktnas`` over the same seeds (:mod:`ktnas_core.search.reproduce_report`); ``--ablation``
+prints the ablation table instead (:mod:`ktnas_core.search.ablation`).
+
+With ``--out DIR`` it writes ``DIR/<name>.json`` (every run's record and the summary with its
+intervals and p-values), ``DIR/<name>.txt`` (the table and the command) and the SVG charts of
+:func:`ktnas_core.search.reproduce.plots` (``--ablation``: ``<name>-ablation.json`` and ``.txt``).
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ def add_reproduce_command(sub: Any) -> None:
     rep = sub.add_parser("reproduce", help="run every strategy for several seeds and print the paper's table "
                                            "beside ours")
     rep.add_argument("experiment", choices=[*EXPERIMENTS, "darts"])
-    rep.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 per strategy (default 10; darts 1, "
+    rep.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 per strategy (default 100; darts 1, "
                                                               "the paper ran 5)")
+    rep.add_argument("--ablation", action="store_true", help="nb201/tnb101: the ablation table (base searcher, "
+                                                              "+ warm-up, + proposal, + transfer, + rank, ...)")
+    rep.add_argument("--reuse", metavar="FILE", help="--ablation: take the runs of named strategies from this "
+                                                      "<experiment>.json of an earlier reproduce (same seeds)")
     rep.add_argument("--strategies", metavar="A,B", help="comma-separated subset (default: all of the experiment)")
     rep.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; results do not change)")
     rep.add_argument("--out", metavar="DIR", help="write <experiment>.json, <experiment>.txt and SVG charts here")
@@ -132,20 +142,50 @@ def cmd_reproduce(args: Any) -> dict:
         raise ParameterError(f"--out {args.out!r} is a file; give a directory")
     if args.experiment == "darts":
         return cmd_reproduce_darts(args, strategies, out)
-    args.seeds = 10 if args.seeds is None else args.seeds
+    args.seeds = 100 if args.seeds is None else args.seeds
     if not 1 <= args.seeds <= 10000:
         raise ParameterError(f"--seeds {args.seeds} is out of range; allowed: an integer in [1, 10000]")
     if not 1 <= args.jobs <= 256:
         raise ParameterError(f"--jobs {args.jobs} is out of range; allowed: an integer in [1, 256]")
     progress = _Bar(sys.stderr) if not args.json and sys.stderr.isatty() else None
+    if args.ablation:
+        return cmd_ablation(args, strategies, out, progress)
     result = reproduce(args.experiment, seeds=args.seeds, strategies=strategies, jobs=args.jobs, progress=progress)
     table = format_table(result)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))
     footer = f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}"
-    _write(out, args.out, {f"{args.experiment}.json": json.dumps(result, indent=None, allow_nan=True) + "\n",
+    rows = summarize(result)
+    _write(out, args.out, {f"{args.experiment}.json": json.dumps({**result, "summary": rows}, indent=None,
+                                                                  allow_nan=True) + "\n",
                            f"{args.experiment}.txt": f"$ {command}\n" + table + footer + "\n", **plots(result)})
     if not args.json:
         print(table)
         print(f"\n{len(result['runs'])} runs in {result['seconds']:.1f} s" + (f"; files in {out}" if out else ""))
+    return {"experiment": args.experiment, "seeds": args.seeds, "seconds": result["seconds"], "rows": rows}
+
+
+def cmd_ablation(args: Any, strategies: list[str] | None, out: Path | None, progress: Any) -> dict:
+    import json
+
+    from .search.ablation import ablation, format_ablation
+
+    if strategies is not None:
+        raise ParameterError("--ablation runs its own steps; drop --strategies")
+    reuse = None
+    if args.reuse is not None:
+        try:
+            reuse = json.loads(Path(args.reuse).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ParameterError(f"cannot read --reuse {args.reuse!r}: {getattr(e, 'strerror', None) or e}") from None
+    result = ablation(args.experiment, seeds=args.seeds, jobs=args.jobs, progress=progress, reuse=reuse)
+    table = format_ablation(result)
+    command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))
+    footer = f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}" + (
+        f"; {result['reused']} of {len(result['runs'])} runs taken from {args.reuse}" if args.reuse else "")
+    _write(out, args.out, {f"{args.experiment}-ablation.json": json.dumps(result, allow_nan=True) + "\n",
+                           f"{args.experiment}-ablation.txt": f"$ {command}\n" + table + footer + "\n"})
+    if not args.json:
+        print(table)
+        print(f"\n{len(result['runs'])} runs in {result['seconds']:.1f} s" + (f"; files in {out}" if out else ""))
     return {"experiment": args.experiment, "seeds": args.seeds, "seconds": result["seconds"],
-            "rows": summarize(result)}
+            "steps": result["steps"]}

@@ -3,7 +3,8 @@
 Tabs: the ranking-disorder explorer; cells and embeddings (the embedding map with the
 cell view beside it: clicking a point shows that cell); the search dashboard, with the runs
 table that compares runs and its own map on which the cells of the latest generation are
-drawn; the transfer lineage of a run (clicking a transfer draws its cell).
+drawn; the transfer lineage of a run (clicking a transfer draws its cell); the paper's Tables II
+and III reproduced in the page (:mod:`widgets.paper_view`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["App", "build_app", "import_tabs", "TITLE", "TAB_TITLES", "link_map_to_cell", "link_search_to_map"]
 
 TITLE = "ktnas: cross-task NAS explorer"
-TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage")
+TAB_TITLES = ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage", "Paper")
 #: the maps open on PCA: node2vec puts equivalent cells on one vector, and UMAP turns those
 #: duplicates into tight islands; PCA keeps the quality gradient visible (UMAP is one click away)
 MAP_METHOD = "pca"
@@ -70,7 +71,7 @@ class App(SyncedBox):
 
     Attributes
     ----------
-    disorder, embedding_map, cell_view, dashboard, compare, search_map, lineage
+    disorder, embedding_map, cell_view, dashboard, compare, search_map, lineage, paper
         The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
     runs : ktnas_core.search.rundirs.RunArea
         Where the dashboard's runs go (this visitor's folder in demo mode), confined, with its limits.
@@ -79,7 +80,7 @@ class App(SyncedBox):
     def _setup(self, benchmark: str, runs: RunArea) -> None:
         self._benchmark, self.runs = benchmark, runs
         self.disorder = DisorderView(benchmark)
-        self._panes = [w.VBox(), w.VBox(), w.VBox()]
+        self._panes = [w.VBox(), w.VBox(), w.VBox(), w.VBox()]
         self.tabs = w.Tab(children=[self.disorder, *self._panes], titles=TAB_TITLES, layout=w.Layout(width="auto"))
         self.tabs.observe(lambda change: self._build(change["new"]), names="selected_index")
         self.children = [_header(), self.tabs]
@@ -116,6 +117,12 @@ class App(SyncedBox):
             self._lineage = LineageView(self._benchmark)
             sync_figures(self._lineage)
             self._panes[2].children = [self._lineage]
+        elif index == 4 and not self._panes[3].children:
+            from .paper_view import PaperView  # its tab only: the statistics and the tables load on demand
+
+            self._paper = PaperView(self.runs)
+            sync_figures(self._paper)
+            self._panes[3].children = [self._paper]
         if index == 3:
             self._refresh_lineage()
 
@@ -140,6 +147,7 @@ class App(SyncedBox):
     search_map = property(lambda self: self._view("_search_map", 2))
     compare = property(lambda self: self._view("_compare", 2))
     lineage = property(lambda self: self._view("_lineage", 3))
+    paper = property(lambda self: self._view("_paper", 4))
 
 
 def link_map_to_cell(embedding_map: EmbeddingMap, cell_view: CellView) -> None:
@@ -185,7 +193,7 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
 
     >>> app = build_app()
     >>> app.children[1].titles
-    ('Ranking disorder', 'Cells & embeddings', 'Search', 'Transfer lineage')
+    ('Ranking disorder', 'Cells & embeddings', 'Search', 'Transfer lineage', 'Paper')
     """
     app = App(layout=w.Layout(padding="4px 12px", max_width="1440px"))
     app._setup(benchmark, run_area(runs_dir))

@@ -11,7 +11,9 @@ generation, for every task still running:
 2. **breed** ``n_offspring`` children from tournaments over the population plus
    the transferred cells (mutation, optional crossover; with probability ``rmp``
    the parent or the mate comes from another task's population), optionally
-   screened by a predictor fitted on this task's evaluations; evaluate them;
+   screened (``screen``, :mod:`~ktnas_core.search.proposal`): ``screen_pool`` times
+   as many unexplored children are bred and the best kept by a predictor, the
+   zero-cost proxy (*move proposal*) or a cross-task surrogate; evaluate them;
 3. **select** the next population (``"elitist"``: best ``population_size`` of
    population, transfers and children, the paper's step 4; ``"aging"``: the newest,
    as regularised evolution);
@@ -19,14 +21,13 @@ generation, for every task still running:
    (top ``top`` fraction of the next population) and add them to the task's
    history (a :class:`~ktnas_core.search.events.TransferLabelled` event each).
 
-Generation 0 builds the populations: ``population_size`` random cells, or with
-``warmup="zero_cost"`` the best ``population_size`` of ``warmup_pool`` random
-cells by the benchmark's zero-cost proxy (free: no evaluation is spent on it).
+Generation 0 builds the populations: ``population_size`` random cells, or with ``warmup="zero_cost"`` the
+best ``population_size`` of ``warmup_pool`` random cells by the zero-cost proxy (free: never an evaluation).
 
 Examples
 --------
 >>> from ktnas_core.search import TableEvaluator, run_search
->>> s = MultiTaskEvolution("nb201", ["cifar10", "cifar100"], warmup="zero_cost")
+>>> s = MultiTaskEvolution("nb201", ["cifar10", "cifar100"], warmup="zero_cost", screen="zero_cost")
 >>> res = run_search(s, TableEvaluator("nb201"), max_generations=5, seed=0)
 >>> res.generations, all(t.n_evals > 10 for t in res.tasks.values())
 (5, True)
@@ -51,7 +52,7 @@ __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]
 
 SELECTIONS = ("elitist", "aging")
 WARMUPS = ("random", "zero_cost")
-SCREENS = (None, "predictor")
+SCREENS = (None, "predictor", "zero_cost", "cross_task")
 SCREEN_TRAIN = 256  # the predictor learns from the task's latest evaluations (a GP fit is cubic in them)
 RETRIES, MAX_TRIES = 10, 100  # redraws per extra mutation; redraws per child before a repeat is accepted
 
@@ -96,9 +97,12 @@ class MultiTaskEvolution(MultiTaskStrategy):
     warmup : {"random", "zero_cost"}, default "random"
     warmup_pool : int, default 1000
         Random cells ranked by the zero-cost proxy for ``warmup="zero_cost"``.
-    screen, screen_pool, screen_min : {None, "predictor"}, int, int; defaults None, 10, 10
-        Screen children with a predictor fitted on the task's evaluations (once it has
-        ``screen_min``), keeping one of every ``screen_pool`` candidates.
+    screen, screen_pool, screen_min : {None, "predictor", "zero_cost", "cross_task"}, int, int; defaults None, 10, 10
+        Breed ``screen_pool`` unexplored candidates per child and keep the best by a predictor
+        fitted on the task's evaluations (once it has ``screen_min``), by the zero-cost proxy
+        (from the first generation; needs a shipped proxy, like ``warmup="zero_cost"``) or by
+        :class:`~ktnas_core.search.proposal.CrossTaskGP` (every task's evaluations and the proxy where
+        one ships; once the task has ``screen_min``; ``screen_options``: its keyword arguments).
     predictor, predictor_embedding : str, str; defaults "gp", "node2vec"
         Family for :func:`~ktnas_core.predictors.make_predictor` and the vectors it learns from
         (``"gcn"`` reads the cell graph and ignores ``predictor_embedding``).
@@ -125,10 +129,11 @@ class MultiTaskEvolution(MultiTaskStrategy):
                  crossover_rate: float = 0.0, selection: str = "elitist", transfer: str = "rank",
                  n_transfer: int = 4, top: float = 0.2, window: int = 5, skip_nonpositive: bool = False,
                  embedding: str = "node2vec", rmp: float = 0.0, warmup: str = "random", warmup_pool: int = 1000,
-                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10, predictor: str = "gp",
-                 predictor_embedding: str = "node2vec", fresh_transfers: bool = True, sources: Sequence | None = None,
-                 targets: Sequence | None = None, random_state: Any = None, predictor_data: str = "task",
-                 transfer_pool: int = 1, transfer_eval: str = "evaluate"):
+                 screen: str | None = None, screen_pool: int = 10, screen_min: int = 10,
+                 screen_options: dict | None = None, predictor: str = "gp", predictor_embedding: str = "node2vec",
+                 fresh_transfers: bool = True, sources: Sequence | None = None, targets: Sequence | None = None,
+                 random_state: Any = None, predictor_data: str = "task", transfer_pool: int = 1,
+                 transfer_eval: str = "evaluate"):
         self.space = get_space(space)
         if isinstance(tasks, str) or not isinstance(tasks, Sequence) or not tasks:
             raise ParameterError(f"tasks={tasks!r} must be a non-empty list of task names")
@@ -171,12 +176,14 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self.transfer_pool = check_int("transfer_pool", transfer_pool, 1, 10000)
         self.transfer_eval = check_choice("transfer_eval", transfer_eval, screening.TRANSFER_EVALS)
         self._models: dict[str, tuple] = {}  # task -> (archive size, fitted predictor)
-        self._proxy: dict[str, np.ndarray] = {}
-        if self.warmup == "zero_cost":
-            self._load_proxies()
+        from .proposal import free_scorers
+
+        self.screen_options = None if screen_options is None else dict(screen_options)
+        self._zero_cost, self._surrogate = free_scorers(self.space, self.tasks, self.warmup, self.screen,
+                                                        self.screen_options)
         if self.transfer == "rank":
             Features(self.space, self.embedding)  # checks the space supports it
-        if self.screen or self.transfer_pool > 1 or self.transfer_eval == "predict":
+        if self.screen == "predictor" or self.transfer_pool > 1 or self.transfer_eval == "predict":
             Features(self.space, screening.predictor_features(self))
         self._features: dict[str, Features] = {}
         self.random_state = random_state
@@ -210,6 +217,7 @@ class MultiTaskEvolution(MultiTaskStrategy):
                 "skip_nonpositive": self.skip_nonpositive, "embedding": self.embedding, "rmp": self.rmp,
                 "warmup": self.warmup, "warmup_pool": self.warmup_pool, "screen": self.screen,
                 "screen_pool": self.screen_pool, "screen_min": self.screen_min, "predictor": self.predictor,
+                **({"screen_options": self.screen_options} if self.screen_options is not None else {}),
                 "predictor_embedding": self.predictor_embedding, "fresh_transfers": self.fresh_transfers,
                 "sources": list(self.sources), "targets": list(self.targets), "predictor_data": self.predictor_data,
                 "transfer_pool": self.transfer_pool, "transfer_eval": self.transfer_eval}
@@ -264,23 +272,10 @@ class MultiTaskEvolution(MultiTaskStrategy):
         self._phase, self.generation_complete = "transfer", True
 
     # -- generation 0 -----------------------------------------------------------------------
-    def _load_proxies(self) -> None:
-        from .. import benchmarks
-        from ..benchmarks.zero_cost import ZERO_COST
-
-        if self.space.name not in ZERO_COST:
-            raise ParameterError(f"warmup='zero_cost' needs a benchmark with a shipped proxy (one of "
-                                 f"{list(ZERO_COST)}); space {self.space.name!r} has none (use warmup='random')")
-        bench = benchmarks.load(self.space.name)
-        for t in self.tasks:
-            self._proxy[t] = bench.zero_cost(t)
-
     def _initial(self, task: str) -> list:
         if self.warmup == "random":
             return [self.space.sample(self.rng) for _ in range(self.population_size)]
-        pool = self.rng.choice(len(self.space), size=min(self.warmup_pool, len(self.space)), replace=False)
-        best = pool[np.argsort(-self._proxy[task][pool], kind="stable")[:self.population_size]]
-        return [self.space.from_index(int(i)) for i in best]
+        return self._zero_cost.warm_start(task, self.rng, self.warmup_pool, self.population_size)
 
     # -- transfer ---------------------------------------------------------------------------
     def _feature(self, name: str) -> Features:
@@ -349,8 +344,8 @@ class MultiTaskEvolution(MultiTaskStrategy):
         pool = self.populations[task] + [[a, s, -1] for a, s, _ in self._transferred.get(task, [])]
         if not pool:
             return {}
-        screening = self.screen and len(self.archive[task]) >= self.screen_min
-        wanted = self.n_offspring * (self.screen_pool if screening else 1)
+        screened = self.screen == "zero_cost" or (self.screen and len(self.archive[task]) >= self.screen_min)
+        wanted = self.n_offspring * (self.screen_pool if screened else 1)
         seen, bred, tries = self.archive[task], {}, 0
         while len(bred) < wanted:
             # children this task has evaluated are drawn again, one mutation deeper every RETRIES tries
@@ -360,11 +355,17 @@ class MultiTaskEvolution(MultiTaskStrategy):
                     bred[child] += [p for p in parents if p not in bred[child]]
             tries += 1
         bred = list(bred.items())[:wanted]
-        return dict(self._screened(task, bred) if screening else bred)
+        return dict(self._screened(task, bred) if screened else bred)
 
     def _screened(self, task: str, bred: list) -> list:
-        model = screening.fitted(self, task, SCREEN_TRAIN)
-        predicted = screening.predict(self, model, [c for c, _ in bred])
+        if self.screen == "zero_cost":  # a table look-up: never an evaluation
+            predicted = self._zero_cost.scores(task, [c for c, _ in bred])
+        elif self.screen == "cross_task":
+            bred = bred + self._surrogate.unexplored(self.rng, self.archive[task], bred)
+            predicted = self._surrogate.scores(task, [c for c, _ in bred], self.archive)
+        else:
+            model = screening.fitted(self, task, SCREEN_TRAIN)
+            predicted = screening.predict(self, model, [c for c, _ in bred])
         order = np.argsort(-predicted, kind="stable")[:self.n_offspring]
         return [bred[int(i)] for i in sorted(order)]
 

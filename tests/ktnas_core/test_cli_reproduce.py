@@ -22,7 +22,8 @@ def test_reproduce_tnb101_writes_files(tmp_path, capsys):
     methods = [line.split()[0] for line in lines[2:] if line and line.split()[0] in ("ktnas", "random")]
     assert methods == ["ktnas", "random"]
     assert any(line.startswith("optimum (table)") for line in lines)
-    assert f"[{PAPER['tnb101']['ktnas'][0]:g}]" in text.out
+    assert "vs ktnas [95% CI]" in lines[1] and "Wilcoxon" in lines[0]
+    assert f"{PAPER['tnb101']['random'][0]:g} (random search)" in text.out
     assert lines[-1].startswith("4 runs in ") and lines[-1].endswith(f"; files in {out}")
 
     assert sorted(p.name for p in out.iterdir()) == ["tnb101-best.svg", "tnb101-transfer-rank.svg",
@@ -33,6 +34,11 @@ def test_reproduce_tnb101_writes_files(tmp_path, capsys):
     assert [(r["strategy"], r["seed"]) for r in result["runs"]] == [("ktnas", 0), ("ktnas", 1), ("random", 0),
                                                                     ("random", 1)]
     assert all(len(r["best_so_far"][t]) == 50 for r in result["runs"] for t in TASKS)
+    summary = {row["method"]: row for row in result["summary"]}  # intervals and p-values travel with the runs
+    assert summary["ktnas"]["test"] is None
+    test = summary["random"]["test"]["rank"]
+    assert test["n"] == 2 and 0 < test["p"] <= 1 and len(test["ci"]) == 2
+    assert len(summary["random"]["stats"]["rank"]["ci"]) == 2
 
     txt = (out / "tnb101.txt").read_text(encoding="utf-8").splitlines()
     assert txt[0] == f"$ ktnas reproduce tnb101 --seeds 2 --strategies ktnas,random --out {out}"
@@ -127,3 +133,37 @@ def test_reproduce_nb201_two_seeds_every_strategy(capsys):
     assert total["ktnas"] < total["random"] / 20  # random search: thousands; KTNAS: hundreds
     assert total["ktnas"] < total["rea"]
     assert max(total[n] for n in rows if n != "random") < total["random"] / 5
+
+
+def test_ablation_table_and_files(tmp_path, capsys):
+    out = tmp_path / "a"
+    assert main(["reproduce", "nb201", "--ablation", "--seeds", "2", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Ablation, nb201: evaluations to all three optima, 2 seeds each")
+    steps = [line.split("  ")[0].strip() for line in lines[2:] if line and not line[0].isdigit()]
+    assert steps[:3] == ["base searcher", "+ warm-up", "+ move proposal (Zero)"]
+    assert sorted(p.name for p in out.iterdir()) == ["nb201-ablation.json", "nb201-ablation.txt"]
+    result = json.loads((out / "nb201-ablation.json").read_text(encoding="utf-8"))
+    assert [s["label"] for s in result["steps"]][:3] == steps[:3]
+    assert result["steps"][0]["gain"] is None and result["steps"][1]["gain"]["n"] == 2
+    assert main(["reproduce", "nb201", "--ablation", "--strategies", "ktnas"]) == 2
+    assert "--ablation runs its own steps" in capsys.readouterr().err
+
+
+def test_ablation_reuses_an_earlier_reproduce(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["reproduce", "nb201", "--seeds", "2", "--strategies", "zero-cost,random-transfer",
+                 "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    argv = ["reproduce", "nb201", "--ablation", "--seeds", "2", "--json"]
+    assert main(argv + ["--reuse", str(out / "nb201.json"), "--out", str(out)]) == 0
+    reused = json.loads(capsys.readouterr().out)
+    assert main(argv) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert [s["stats"] for s in reused["steps"]] == [s["stats"] for s in fresh["steps"]]  # the same records
+    assert (out / "nb201-ablation.txt").read_text(encoding="utf-8").rstrip().endswith(
+        f"4 of 16 runs taken from {out / 'nb201.json'}")
+    assert main(argv + ["--reuse", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read --reuse" in capsys.readouterr().err
+    assert main(["reproduce", "tnb101", "--ablation", "--seeds", "1", "--reuse", str(out / "nb201.json")]) == 2
+    assert "reuse must be a reproduce result of experiment 'tnb101'" in capsys.readouterr().err

@@ -22,7 +22,7 @@ def app(tmp_path_factory):
 
 def test_tabs_and_header(app):
     tabs = app.children[1]
-    assert tabs.titles == TAB_TITLES == ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage")
+    assert tabs.titles == TAB_TITLES == ("Ranking disorder", "Cells & embeddings", "Search", "Transfer lineage", "Paper")
     assert isinstance(tabs.children[0], DisorderView)
     assert isinstance(app.embedding_map, EmbeddingMap) and isinstance(app.cell_view, CellView)
     assert isinstance(app.dashboard, SearchDashboard) and app.search_map is not app.embedding_map

@@ -40,8 +40,8 @@ def events_of(strategy, ev, **opts):
 
 
 def test_transfer_events_follow_the_rules(ev):
-    s = make_strategy("ktnas", "nb201", NB)
-    res, seen = events_of(s, ev, max_generations=12, seed=4)
+    s = make_strategy("ktnas-paper", "nb201", NB)
+    res, seen = events_of(s, ev, max_generations=12, seed=5)  # a run with both labels
     transfers = [e for e in seen if isinstance(e, Transferred)]
     labels = [e for e in seen if isinstance(e, TransferLabelled)]
     assert transfers and labels and res.generations == 12
@@ -91,6 +91,40 @@ def test_zero_cost_warmup_starts_from_the_proxys_best(nb201, ev):
     proxy = nb201.zero_cost("cifar10")
     picked = [nb201.space.index(e.arch) for e in seen if isinstance(e, Evaluated) and e.task == "cifar10"]
     assert (proxy[None, :] <= proxy[picked, None]).mean(1).min() < 0.95
+
+
+def test_zero_cost_move_proposal_evaluates_the_proxys_best_children(nb201, ev):
+    """Move proposal: k unexplored children per evaluated one, the synflow-best kept; no evaluation spent."""
+    percentile, counts = {}, {}
+    for k in (1, 10):
+        s = make_strategy("zero-cost", "nb201", NB, screen_pool=k)
+        res, seen = events_of(s, ev, max_generations=8, seed=2)
+        children = [e for e in seen if isinstance(e, Evaluated) and e.generation >= 1]
+        counts[k] = [res.tasks[t].n_evals for t in NB]
+        assert all(n == 10 + 7 * 5 for n in counts[k])  # warm-up + 5 children a generation: the proxy is free
+        ranks = {t: (-nb201.zero_cost(t)).argsort().argsort() for t in NB}
+        percentile[k] = np.mean([ranks[e.task][nb201.space.index(e.arch)] for e in children]) / len(nb201)
+    assert percentile[10] < 0.5 * percentile[1]
+    # the generation's children are the proxy's best of the k * 5 bred: compare with the pool itself
+    s = make_strategy("zero-cost", "nb201", NB, screen_pool=4)
+    run_search(s, ev, max_generations=3, seed=0)
+    bred = {}
+    s._screened = lambda task, pool: bred.setdefault(task, pool) and MultiTaskEvolution._screened(s, task, pool)
+    kept = s.ask(list(NB))
+    for t in NB:
+        proxy = sorted((nb201.zero_cost(t)[nb201.space.index(nb201.space.parse(c))] for c, _ in bred[t]),
+                       reverse=True)
+        assert len(bred[t]) == 20 and len(kept[t]) == 5
+        assert sorted(nb201.zero_cost(t)[[nb201.space.index(nb201.space.parse(c)) for c in kept[t]]],
+                      reverse=True) == proxy[:5]
+
+
+def test_move_proposal_with_k_1_is_the_plain_searcher(ev):
+    runs = [run_search(make_strategy("no-transfer", "nb201", NB, screen=screen, screen_pool=1), ev,
+                       max_generations=10, seed=5) for screen in (None, "zero_cost")]
+    assert runs[0] == runs[1]
+    old = make_strategy("no-transfer", "nb201", NB).get_params()
+    assert old["screen"] == "zero_cost" and old["warmup"] == "zero_cost"
 
 
 def test_no_transfer_emits_no_transfer_events_and_rmp_mates_across_tasks(ev):
@@ -186,6 +220,10 @@ def test_resume_after_kill_9(tmp_path, ev):
 def test_every_named_strategy_runs(space, tasks):
     ev = TableEvaluator(space)
     for name in STRATEGY_NAMES:
+        if name == "zero-cost" and space != "nb201":  # the paper's Zero row needs the shipped proxy
+            with pytest.raises(ParameterError, match="strategy 'zero-cost' needs the shipped zero-cost proxy"):
+                make_strategy(name, space, tasks)
+            continue
         res = run_search(make_strategy(name, space, tasks), ev, budget=25, seed=0)
         assert res.reason == "budget" and all(t.n_evals == 25 for t in res.tasks.values()), name
 
@@ -224,7 +262,7 @@ def test_parameters_are_validated(kwargs, match):
 
 
 def test_space_specific_errors():
-    with pytest.raises(ParameterError, match="warmup='zero_cost' needs a benchmark with a shipped proxy"):
+    with pytest.raises(ParameterError, match="warmup='zero_cost' and screen='zero_cost' need a benchmark with a shipped proxy"):
         MultiTaskEvolution("tnb101_micro", list(TNB), warmup="zero_cost")
     with pytest.raises(ParameterError, match="embedding='node2vec' needs a finite space"):
         MultiTaskEvolution("darts", ["a", "b"])

@@ -17,18 +17,18 @@ from ktnas_core.search.reproduce import (EXPERIMENTS, PAPER, PAPER_NAMES, format
 NB201_TASKS = ["cifar10", "cifar100", "ImageNet16-120"]
 TNB_TASKS = ["class_object", "class_scene", "room_layout"]
 RECORD_KEYS = {"strategy", "seed", "seconds", "generations", "reason", "evals", "optimum_at", "best_arch",
-               "transfer_rank"}
+               "transfer_rank", "start"}
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
 def nb201():
-    return reproduce("nb201", seeds=2, strategies=["ktnas", "random"])
+    return reproduce("nb201", seeds=3, strategies=["ktnas", "random", "ktnas-paper"])
 
 
 @pytest.fixture(scope="module")
 def tnb101():
-    return reproduce("tnb101", seeds=2, strategies=["ktnas", "rea", "random"])
+    return reproduce("tnb101", seeds=2, strategies=["ktnas-paper", "rea", "random"])
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +51,11 @@ def _no_seconds(runs):
 def test_nb201_result_structure(nb201):
     assert nb201["experiment"] == "nb201" and nb201["benchmark"] == "nb201"
     assert nb201["tasks"] == NB201_TASKS
-    assert nb201["seeds"] == 2 and nb201["strategies"] == ["ktnas", "random"]
+    assert nb201["seeds"] == 3 and nb201["strategies"] == ["ktnas", "random", "ktnas-paper"]
     assert nb201["seconds"] > 0
     runs = nb201["runs"]
-    assert len(runs) == 4
-    assert [(r["strategy"], r["seed"]) for r in runs] == [("ktnas", 0), ("ktnas", 1), ("random", 0), ("random", 1)]
+    assert len(runs) == 9
+    assert [(r["strategy"], r["seed"]) for r in runs] == [(s, k) for s in nb201["strategies"] for k in range(3)]
     for r in runs:
         # stop_on_optimum: no best-so-far curves, values or ranks
         assert set(r) == RECORD_KEYS
@@ -87,10 +87,10 @@ def test_nb201_transfer_ranks_only_for_transfer(nb201):
 
 def test_nb201_summarize_and_sanity(nb201):
     rows = summarize(nb201)
-    assert [row["method"] for row in rows] == ["ktnas", "random"]
+    assert [row["method"] for row in rows] == ["ktnas", "random", "ktnas-paper"]
     for row in rows:
         runs = [r for r in nb201["runs"] if r["strategy"] == row["method"]]
-        assert row["runs"] == 2 and row["not_found"] == 0
+        assert row["runs"] == 3 and row["not_found"] == 0
         assert row["seconds"] == pytest.approx(sum(r["seconds"] for r in runs))
         assert list(row["tasks"]) == NB201_TASKS
         for t in NB201_TASKS:
@@ -100,29 +100,56 @@ def test_nb201_summarize_and_sanity(nb201):
         totals = [sum(r["optimum_at"][t] for t in NB201_TASKS) for r in runs]
         assert row["total"][0] == pytest.approx(np.mean(totals))
         assert row["total"][1] == pytest.approx(np.std(totals, ddof=1))
-    ktnas, random = rows
+        st = row["stats"]["total"]
+        assert st["median"] == np.median(totals) and st["ci"][0] <= st["mean"] <= st["ci"][1]
+        assert min(totals) <= st["ci"][0] and st["ci"][1] <= max(totals)
+    ktnas, random, paper = rows
+    assert ktnas["test"] is None  # the reference
+    for row in (random, paper):
+        for key in (*NB201_TASKS, "total"):
+            t = row["test"][key]
+            mine = [sum(r["optimum_at"][k] for k in NB201_TASKS) if key == "total" else r["optimum_at"][key]
+                    for r in nb201["runs"] if r["strategy"] == row["method"]]
+            ref = [sum(r["optimum_at"][k] for k in NB201_TASKS) if key == "total" else r["optimum_at"][key]
+                   for r in nb201["runs"] if r["strategy"] == "ktnas"]
+            assert t["n"] == 3 and t["diff"] == pytest.approx(np.mean(np.subtract(mine, ref)))
+            assert 0 < t["p"] <= 1 and t["wins"] + t["losses"] <= 3
+    # pairing: the paper's KTNAS and ktnas share the base searcher, so each seed starts them alike
+    assert paper["test"]["total"]["same_start"] == 1.0 and random["test"]["total"]["same_start"] == 0.0
     # the paper's headline: KTNAS needs a small fraction of random search's evaluations
     assert ktnas["total"][0] < random["total"][0] / 10
     # random search over 15,625 cells needs thousands of evaluations per task
     assert random["total"][0] > 3000
 
 
+def _blocks(lines):
+    """Table lines grouped by strategy: {method: [its lines]} (a strategy's later lines start blank)."""
+    out, name = {}, None
+    for line in lines:
+        if not line.startswith(" "):
+            name = line.split()[0]
+        out.setdefault(name, []).append(line)
+    return out
+
+
 def test_nb201_format_table(nb201):
     text = format_table(nb201)
     lines = text.splitlines()
     assert lines[0].startswith(EXPERIMENTS["nb201"].caption)
-    assert "over 2 seeds" in lines[0]
-    header = lines[1].split()
-    assert header[0] == "method" and header[1:4] == NB201_TASKS and "total" in header
-    body = {line.split()[0]: line for line in lines[2:]}
-    assert set(body) == {"ktnas", "random"}
+    assert "3 seeds each" in lines[0] and "Wilcoxon" in lines[0]
+    assert lines[1].split()[:2] == ["method", "quantity"] and "vs ktnas" in lines[1]
+    body = _blocks(lines[2:])
+    assert list(body) == ["ktnas", "random", "ktnas-paper"]
     rows = {row["method"]: row for row in summarize(nb201)}
-    for s in ("ktnas", "random"):
-        line = body[s]
-        for value in PAPER["nb201"][s]:
-            assert f"[{value:g}]" in line
-        assert line.rstrip().endswith(PAPER_NAMES[s])
-        assert f"{rows[s]['total'][0]:.1f} +- {rows[s]['total'][1]:.1f}" in line
+    for s, block in body.items():
+        assert [line.split()[1 if k == 0 else 0] for k, line in enumerate(block)] == [*NB201_TASKS, "total"]
+        st = rows[s]["stats"]["total"]
+        assert f"{st['mean']:.1f} [{st['ci'][0]:.1f}, {st['ci'][1]:.1f}] ({st['median']:.1f})" in block[3]
+        for line, value in zip(block, PAPER["nb201"].get(s, ())):
+            assert line.rstrip().endswith(f"{value:g}") or f"{value:g} (" in line
+        if s != "ktnas":
+            assert f"{rows[s]['test']['total']['diff']:+.1f} [" in block[3]
+    assert PAPER_NAMES["ktnas-paper"] in body["ktnas-paper"][0]
     assert "optimum (table)" not in text  # only tnb101 has the optimum row
 
 
@@ -137,8 +164,9 @@ def test_nb201_plots(nb201):
         for task in NB201_TASKS:
             assert any(task in (t or "") for t in texts)
     found = ET.fromstring(charts["nb201-found.svg"])
-    # one line per strategy per task
-    assert len(list(found.iter(SVG + "polyline"))) == 2 * 3
+    # one line per strategy per task, each with its bootstrap band
+    assert len(list(found.iter(SVG + "polyline"))) == 3 * 3
+    assert len(list(found.iter(SVG + "polygon"))) == 3 * 3
     # only ktnas transfers cells
     rank = ET.fromstring(charts["nb201-transfer-rank.svg"])
     assert "random" not in [el.text for el in rank.iter(SVG + "text")]
@@ -192,27 +220,25 @@ def test_tnb101_format_table(tnb101, tnb_bench):
     text = format_table(tnb101)
     lines = text.splitlines()
     assert lines[0].startswith(EXPERIMENTS["tnb101"].caption)
-    header = lines[1].split()
-    assert header[1:4] == TNB_TASKS and "avg" in header and "rank" in header
-    body = {line.split()[0]: line for line in lines[2:]}
-    assert set(body) == {"ktnas", "rea", "random", "optimum"}
-    for s in ("ktnas", "rea", "random"):
-        for value in PAPER["tnb101"][s]:
-            assert f"[{value:g}]" in body[s]
-        assert body[s].rstrip().endswith(PAPER_NAMES[s])
-    optimum_line = next(line for line in lines if line.startswith("optimum (table)"))
-    for t, paper in zip(TNB_TASKS, PAPER["tnb101"]["optimum"]):
-        assert f"{_shown(t, tnb_bench.optimum(t).value):.2f} [{paper:g}]" in optimum_line
-    assert "1.0 [1]" in optimum_line
+    assert lines[1].split()[:2] == ["method", "quantity"]
+    body = _blocks(lines[2:])
+    assert list(body) == ["ktnas-paper", "rea", "random", "optimum"]
+    for s in ("ktnas-paper", "rea", "random"):
+        assert [line.split()[1 if k == 0 else 0] for k, line in enumerate(body[s])] == [*TNB_TASKS, "avg"]
+        for line, value in zip(body[s], PAPER["tnb101"][s]):
+            assert line.rstrip().endswith(f"{value:g}") or f"{value:g} (" in line
+        assert PAPER_NAMES[s] in body[s][0]
+    assert "vs ktnas" in lines[1] and all("test" not in row for row in summarize(tnb101))  # ktnas did not run
+    for line, t, paper in zip(body["optimum"], TNB_TASKS, PAPER["tnb101"]["optimum"]):
+        assert f"{_shown(t, tnb_bench.optimum(t).value):.2f}" in line and line.rstrip().endswith(f"{paper:g}")
 
 
 def test_format_table_no_brackets_without_paper_numbers():
     result = reproduce("tnb101", seeds=1, strategies=["emtnas", "rea"])
-    body = {line.split()[0]: line for line in format_table(result).splitlines()[2:]}
+    body = _blocks(format_table(result).splitlines()[2:])
     assert "emtnas" not in PAPER["tnb101"]
-    assert "[" not in body["emtnas"] and "]" not in body["emtnas"]
-    assert body["emtnas"].rstrip().endswith("-")
-    assert "[45.39]" in body["rea"]
+    assert all(line.rstrip().endswith("-") for line in body["emtnas"])
+    assert body["rea"][0].rstrip().endswith("45.39 (REA)")
 
 
 def test_tnb101_plots(tnb101):
@@ -223,7 +249,7 @@ def test_tnb101_plots(tnb101):
     best = ET.fromstring(charts["tnb101-best.svg"])
     assert len(list(best.iter(SVG + "polyline"))) == 3 * 3
     legend = [el.text for el in best.iter(SVG + "text")]
-    for s in ("ktnas", "rea", "random"):
+    for s in ("ktnas-paper", "rea", "random"):
         assert legend.count(s) == 1
 
 
@@ -290,3 +316,9 @@ def test_progress_called_once_per_run():
     assert calls == [(1, 4, "rea seed 0"), (2, 4, "rea seed 1"), (3, 4, "ktnas-onehot seed 0"),
                      (4, 4, "ktnas-onehot seed 1")]
     assert len(result["runs"]) == 4
+
+
+def test_paired_tests_need_the_same_seeds(nb201):
+    cut = {**nb201, "runs": [r for r in nb201["runs"] if not (r["strategy"] == "random" and r["seed"] == 2)]}
+    with pytest.raises(ParameterError, match=r"paired test needs the same seeds on both sides; got \[2\]"):
+        summarize(cut)

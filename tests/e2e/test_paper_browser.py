@@ -1,0 +1,55 @@
+"""The Paper tab in a real browser (demo mode): the shipped Table II opens, a 10-seed run of three
+strategies finishes in the page, and its table and chart (ECDF with bootstrap bands) are drawn."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from .server import ARTIFACTS, ROOT
+from .test_app_browser import _tab, js
+from .test_runs_lineage_browser import page  # noqa: F401 - the demo served on a free port, one page open
+
+pytestmark = pytest.mark.browser
+
+CHOSEN = ["zero-cost", "random-transfer", "ktnas-paper"]
+CHART = "byTitle('Share of runs that have evaluated')"
+
+
+def test_ten_seed_table_ii_in_the_page(page):
+    _tab(page, "Paper")
+    page.get_by_text("Showing: shipped result").first.wait_for(timeout=180_000)
+    page.wait_for_function(js(f"return !!{CHART};"), timeout=30_000)
+    random = page.evaluate("""() => [...document.querySelectorAll('.ktnas-paper .widget-checkbox')]
+        .filter(b => b.innerText.trim() === 'random').map(b => b.querySelector('input').disabled)""")
+    assert random == [True]  # over the demo's evaluations per run
+    page.evaluate("""(chosen) => [...document.querySelectorAll('.ktnas-paper .widget-checkbox')].forEach(b => {
+        const input = b.querySelector('input');
+        if (!input.disabled && input.checked !== chosen.includes(b.innerText.trim())) input.click(); })""", CHOSEN)
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("this page's run: 10 of 10 seeds complete").first.wait_for(timeout=400_000)
+    page.locator(".ktnas-paper-status", has_text="finished: 30 runs").wait_for(timeout=60_000)
+    page.wait_for_function(js(f"return {CHART}.layout.title.text.endsWith(', 10 seeds');"), timeout=30_000)
+    rows = page.evaluate("""() => [...document.querySelectorAll('.ktnas-paper-table tr')].slice(1)
+        .map(r => [...r.querySelectorAll('td')].map(c => c.innerText))""")
+    ours = [r for r in rows if r[0].split("\n")[0] in CHOSEN]
+    assert [r[0].split("\n")[0] for r in ours] == CHOSEN
+    for r in ours:  # per task and total: mean [interval], median, the paired column and p
+        assert all("[" in c and "median" in c for c in r[2:6]), r
+    assert ours[-1][6] == "reference" and ours[0][7] not in ("", "–")
+    assert any("paper 462.2" in c for c in ours[0])  # zero-cost beside the paper's Zero row
+    lines = page.evaluate(js(f"return {CHART}.data.filter(d => d.visible === true && d.showlegend === true && d.name).map(d => d.name);"))
+    assert lines == CHOSEN
+    bands = page.evaluate(js(f"return {CHART}.data.filter(d => d.visible === true && d.fill === 'tonexty' && d.x.length).length;"))
+    assert bands == 3 * len(CHOSEN)
+    assert page.locator("a[download='nb201-10seeds.csv']").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll('.widget-tab')]"
+                           ".map(e => e.getBoundingClientRect().bottom))")
+    page.set_viewport_size({"width": 1400, "height": int(bottom) + 40})
+    page.wait_for_timeout(800)
+    shot = ARTIFACTS / "app-paper.png"
+    page.locator(".ktnas-paper").first.screenshot(path=str(shot))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    shutil.copyfile(shot, ROOT / "docs" / "img" / "app-paper.png")
