@@ -205,5 +205,5 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
 def import_tabs() -> None:
     """Import the modules of the tabs built on demand (scikit-learn, networkx and the search come
     with them: about 3 s), so that opening those tabs later costs only building them."""
-    for name in ("cell_view", "embedding_map", "search_dashboard", "runs_compare", "lineage_view"):
+    for name in ("cell_view", "embedding_map", "search_dashboard", "runs_compare", "lineage_view", "paper_view"):
         importlib.import_module(f"{__package__}.{name}")
