@@ -62,8 +62,8 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
 
 def test_tabs_are_built_when_first_selected(tmp_path):
     app = build_app(runs_dir=str(tmp_path))
-    explore, search, lineage = app.tabs.children[1:]
-    assert not explore.children and not search.children and not lineage.children  # the page first sends one tab
+    explore, search, lineage, paper = app.tabs.children[1:]
+    assert not any(tab.children for tab in (explore, search, lineage, paper))  # the page first sends one tab
     app.tabs.selected_index = 1
     assert explore.children and not search.children
     maps = [c for c in explore.children[1].children if isinstance(c, EmbeddingMap)]
@@ -72,7 +72,9 @@ def test_tabs_are_built_when_first_selected(tmp_path):
     assert app.dashboard in search.children and app.search_map in search.children and app.compare in search.children
     assert not lineage.children
     app.tabs.selected_index = 3
-    assert lineage.children == (app.lineage,)
+    assert lineage.children == (app.lineage,) and not paper.children
+    app.tabs.selected_index = 4
+    assert paper.children == (app.paper,)
     app.tabs.selected_index = 1
     assert maps[0] is app.embedding_map  # built once
 
