@@ -161,6 +161,8 @@ class CrossTaskGP:
         self._onehot = Features(space, "onehot")
         self._proxy_rank: dict[str, np.ndarray] = {}
         self._indices: dict[str, int] = {}
+        self._names: list[str] | None = None  # every cell's string, in index order (made once, when needed)
+        self._rows: np.ndarray | None = None  # every cell's one-hot row
 
     def _index(self, archs: Sequence[Any]) -> list[int]:
         out = []
@@ -184,10 +186,13 @@ class CrossTaskGP:
         (``(cell, parents)`` pairs), as ``(cell string, [])`` pairs (no parents)."""
         if not self.global_pool:
             return []
+        if self._names is None:
+            self._names = [str(self.space.from_index(i)) for i in range(len(self.space))]
+            self._indices.update((name, i) for i, name in enumerate(self._names))
         taken = {*seen, *(c for c, _ in bred)}
         drawn = (range(len(self.space)) if self.global_pool == len(self.space)
                  else rng.choice(len(self.space), size=self.global_pool, replace=False))
-        return [(c, []) for c in dict.fromkeys(str(self.space.from_index(int(i))) for i in drawn) if c not in taken]
+        return [(c, []) for c in dict.fromkeys(self._names[int(i)] for i in drawn) if c not in taken]
 
     def _kernel(self, A: np.ndarray, B: np.ndarray, ta: np.ndarray, tb: np.ndarray) -> np.ndarray:
         hamming = A.sum(1)[:, None] - A @ B.T
@@ -217,7 +222,9 @@ class CrossTaskGP:
         from scipy.linalg import cho_factor, cho_solve
         from threadpoolctl import threadpool_limits
 
-        X, Xn = self._onehot(self._index(cells)), self._onehot(self._index(archs))
+        if self._rows is None:
+            self._rows = self._onehot(list(range(len(self.space))))
+        X, Xn = self._rows[self._index(cells)], self._rows[self._index(archs)]
         with threadpool_limits(1):  # one BLAS thread: the same bits, and so the same search, on any machine load
             K = self._kernel(X, X, which, which) + self.noise * np.eye(len(y))
             alpha = cho_solve(cho_factor(K, lower=True, check_finite=False), y - mean_train, check_finite=False)
