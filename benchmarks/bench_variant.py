@@ -1,4 +1,4 @@
-"""How ktnas's default (the cross-task surrogate) was tuned: its kernel and pool, on NB201 tuning seeds only.
+"""How ktnas-xt (the cross-task surrogate) was tuned: its kernel and pool, on NB201 tuning seeds only.
 
 ``ktnas`` screens each generation's children with :class:`ktnas_core.search.proposal.CrossTaskGP`,
 a Gaussian process over cells that learns from every task's evaluations.  Its knobs are chosen
@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.grid == "kernel":
         for corr, length, k in itertools.product(CORRS, LENGTHS, KS):
             configs[f"corr={corr} length={length} k={k}"] = (
-                "ktnas", {"screen_pool": k, "screen_options": {"task_corr": corr, "length_scale": length}})
+                "ktnas-xt", {"screen_pool": k, "screen_options": {"task_corr": corr, "length_scale": length}})
     else:  # the kernel's defaults (task_corr 0.8, length 1), chosen by the first grid
         for pool, k in itertools.product(GLOBAL_POOLS, KS):
-            configs[f"global_pool={pool} k={k}"] = ("ktnas", {"screen_pool": k, "screen_options": {"global_pool": pool}})
+            configs[f"global_pool={pool} k={k}"] = ("ktnas-xt", {"screen_pool": k, "screen_options": {"global_pool": pool}})
     t0 = time.perf_counter()
     work = [("nb201", name, seed, overrides, label) for label, (name, overrides) in configs.items() for seed in seeds]
     runs = run_many(work, args.jobs)

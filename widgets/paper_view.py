@@ -40,7 +40,7 @@ import numpy as np
 from plotly.subplots import make_subplots
 
 from ktnas_core.errors import ParameterError
-from ktnas_core.search.experiments import EXPERIMENTS, PAPER, PAPER_NAMES, REFERENCE, experiment
+from ktnas_core.search.experiments import EXPERIMENTS, PAPER, PAPER_ALIASES, PAPER_NAMES, REFERENCE, experiment, paper_numbers
 from ktnas_core.search.paper_results import (Reproduction, best_curves, darts_plan, demo_strategies, found_curves,
                                              load_ablation, load_result, stored_summary)
 from ktnas_core.search.reproduce_report import format_p, summarize
@@ -347,6 +347,10 @@ class PaperView(SyncedBox):
     def _digits(self, quantity: str) -> int:
         return 1 if experiment(self.shown["experiment"]).stop_on_optimum or quantity == "rank" else 2
 
+    def _paper_rows_shown(self) -> set:
+        """The paper's rows that a strategy shown stands for."""
+        return {PAPER_ALIASES.get(s, s) for s in self.shown["strategies"]}
+
     def long_rows(self) -> list[dict]:
         """The table as one row per strategy and quantity (what the CSV and JSON exports hold); the paper's
         rows that no strategy shown matches come last, with only their paper number."""
@@ -355,7 +359,7 @@ class PaperView(SyncedBox):
         for row in self.rows:
             for k, q in enumerate(self._quantities()):
                 st, test = row["stats"][q], (row.get("test") or {}).get(q)
-                ref = paper.get(row["method"])
+                ref = paper_numbers(name, row["method"])
                 out.append({"method": row["method"], "quantity": q, "n": st and st["n"],
                             "mean": st and st["mean"], "sd": st and st["sd"], "median": st and st["median"],
                             "ci_low": st and st["ci"][0], "ci_high": st and st["ci"][1],
@@ -365,7 +369,7 @@ class PaperView(SyncedBox):
                             "losses": test and test["losses"], "paper": ref[k] if ref else None,
                             "paper_row": PAPER_NAMES.get(row["method"]) if ref else None})
         for method, values in paper.items():
-            if method not in self.shown["strategies"]:
+            if method not in self._paper_rows_shown():
                 out += [dict.fromkeys(COLUMNS) | {"method": method, "quantity": q, "paper": values[k],
                                                   "paper_row": PAPER_NAMES.get(method)}
                         for k, q in enumerate(self._quantities())]
@@ -381,7 +385,7 @@ class PaperView(SyncedBox):
                      f"border-bottom:2px solid {COLORS['grid']}'>{html.escape(h)}</th>" for i, h in enumerate(head))
         body = []
         for row in self.rows:
-            ref = paper.get(row["method"])
+            ref = paper_numbers(name, row["method"])
             cells = [f"<b>{html.escape(row['method'])}</b>" + (
                 f"<div style='color:{COLORS['topk']};font-size:11px'>{row['not_found']} optima not found</div>"
                 if row.get("not_found") else ""),
@@ -403,7 +407,7 @@ class PaperView(SyncedBox):
                                                    else format_p(test["p"])))
             body.append(cells)
         for method, values in paper.items():  # the paper's rows none of ours stands for
-            if method not in self.shown["strategies"]:
+            if method not in self._paper_rows_shown():
                 body.append([f"<span style='color:{COLORS['muted']}'>(paper only)</span>",
                              html.escape(PAPER_NAMES.get(method, method)),
                              *[f"<b>paper {v:g}</b>" for v in values], "", ""])

@@ -12,8 +12,8 @@ base searcher       elitist evolution, random start       elitist evolution, ran
 + random transfer   4 random cells of the other tasks     the same
 + transfer rank     node2vec (the paper's KTNAS);         the same
                     arch2vec and one-hot beside it
-+ cross-task        ktnas's default: children screened   the same
-surrogate           by :class:`~ktnas_core.search.proposal.CrossTaskGP`
++ cross-task        ``ktnas-xt``: children screened by    the same
+surrogate           :class:`~ktnas_core.search.proposal.CrossTaskGP`
 ==================  ====================================  ==========================================
 
 Every step runs on the same seeds; its gain is the paired difference from the step it is
@@ -51,17 +51,17 @@ ABLATIONS: dict[str, list[tuple[str, str, dict, str | None]]] = {
               ("+ warm-up", "no-transfer", {"screen": None}, "base searcher"),
               ("+ move proposal (Zero)", "zero-cost", {}, "+ warm-up"),
               ("+ random transfer", "random-transfer", {}, "+ move proposal (Zero)"),
-              ("+ transfer rank, node2vec (KTNAS)", "ktnas-paper", {}, "+ random transfer"),
+              ("+ transfer rank, node2vec (KTNAS)", "ktnas", {}, "+ random transfer"),
               ("+ transfer rank, arch2vec", "ktnas-arch2vec", {}, "+ random transfer"),
               ("+ transfer rank, one-hot", "ktnas-onehot", {}, "+ random transfer"),
-              ("+ cross-task surrogate (ktnas)", "ktnas", {}, "+ transfer rank, node2vec (KTNAS)")],
+              ("+ cross-task surrogate (ktnas-xt)", "ktnas-xt", {}, "+ transfer rank, node2vec (KTNAS)")],
     "tnb101": [("base searcher", "no-transfer", _BASE, None),
                ("+ predictor screening", "no-transfer", {}, "base searcher"),
                ("+ random transfer", "random-transfer", {}, "+ predictor screening"),
-               ("+ transfer rank, node2vec (KTNAS)", "ktnas-paper", {}, "+ random transfer"),
+               ("+ transfer rank, node2vec (KTNAS)", "ktnas", {}, "+ random transfer"),
                ("+ transfer rank, arch2vec", "ktnas-arch2vec", {}, "+ random transfer"),
                ("+ transfer rank, one-hot", "ktnas-onehot", {}, "+ random transfer"),
-               ("+ cross-task surrogate (ktnas)", "ktnas", {}, "+ transfer rank, node2vec (KTNAS)")],
+               ("+ cross-task surrogate (ktnas-xt)", "ktnas-xt", {}, "+ transfer rank, node2vec (KTNAS)")],
 }
 
 

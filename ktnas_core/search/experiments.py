@@ -16,7 +16,7 @@ import dataclasses
 
 from ..errors import ParameterError
 
-__all__ = ["Experiment", "EXPERIMENTS", "PAPER", "PAPER_NAMES", "REFERENCE", "experiment"]
+__all__ = ["Experiment", "EXPERIMENTS", "PAPER", "PAPER_ALIASES", "PAPER_NAMES", "REFERENCE", "experiment", "paper_numbers"]
 
 #: the strategy every other is tested against, seed by seed
 REFERENCE = "ktnas"
@@ -37,11 +37,11 @@ class Experiment:
 EXPERIMENTS = {
     "nb201": Experiment("nb201", ("cifar10", "cifar100", "ImageNet16-120"),
                         ("random", "rea", "zero-cost", "predictor", "emtnas", "random-transfer", "best-transfer",
-                         "ktnas-onehot", "ktnas-arch2vec", "ktnas-paper", "ktnas"), 15625, True,
+                         "ktnas-onehot", "ktnas-arch2vec", "ktnas", "ktnas-xt"), 15625, True,
                         "NAS-Bench-201: evaluations until each task's best cell (validation accuracy) is found"),
     "tnb101": Experiment("tnb101_micro", ("class_object", "class_scene", "room_layout"),
                          ("random", "rea", "no-transfer", "emtnas", "random-transfer", "best-transfer",
-                          "ktnas-onehot", "ktnas-arch2vec", "ktnas-paper", "ktnas"), 50, False,
+                          "ktnas-onehot", "ktnas-arch2vec", "ktnas", "ktnas-xt"), 50, False,
                          "TransNAS-Bench-101 micro, 50 evaluations per task: validation metric of the best cell "
                          "found (room_layout: L2 loss x 100, lower is better) and its rank among 4,096, "
                          "averaged over tasks"),
@@ -56,10 +56,25 @@ PAPER = {
                "rea": (45.39, 54.62, 61.75, 44.0),
                "random": (45.16, 54.41, 61.48, 57.7), "optimum": (46.32, 54.94, 59.38, 1.0)},
 }
+#: our names that run the same strategy as a row of PAPER (the default ``ktnas`` is the paper's KTNAS)
+PAPER_ALIASES = {"ktnas": "ktnas-paper"}
+
+
+def paper_numbers(name: str, method: str) -> tuple | None:
+    """The paper's numbers for our strategy ``method`` in experiment ``name``, or None.
+
+    >>> paper_numbers("nb201", "ktnas") == paper_numbers("nb201", "ktnas-paper") == PAPER["nb201"]["ktnas-paper"]
+    True
+    >>> paper_numbers("nb201", "rea")[-1], paper_numbers("nb201", "best-transfer")
+    (1439.6, None)
+    """
+    return PAPER[name].get(PAPER_ALIASES.get(method, method))
+
+
 #: the paper's row name for our strategies where they correspond
 PAPER_NAMES = {"random": "random search", "rea": "REA", "zero-cost": "zero-cost",
                "random-transfer": "MT-NAS (closest)", "ktnas-arch2vec": "KTNAS (arch2vec)",
-               "ktnas-paper": "KTNAS (node2vec)", "optimum": "optimum"}
+               "ktnas": "KTNAS (node2vec)", "ktnas-paper": "KTNAS (node2vec)", "optimum": "optimum"}
 
 
 def experiment(name: str) -> Experiment:

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .experiments import PAPER, PAPER_NAMES, REFERENCE, experiment
+from .experiments import PAPER, PAPER_NAMES, REFERENCE, experiment, paper_numbers
 from .stats import bootstrap_share, describe, paired_test
 
 __all__ = ["summarize", "format_table", "plots", "per_seed", "paired_by_seed", "format_p"]
@@ -129,7 +129,7 @@ def format_table(result: dict, markdown: bool = False, reference: str = REFERENC
     head = ["method", "quantity", "mean [95% CI] (median)", f"vs {reference} [95% CI]", "p", "paper"]
     body = []
     for row in summarize(result, reference):
-        ref = paper.get(row["method"])
+        ref = paper_numbers(result["experiment"], row["method"])
         for k, q in enumerate(quantities):
             key = "rank" if q == "avg rank" else q
             st = row["stats"][key]

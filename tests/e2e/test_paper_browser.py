@@ -13,7 +13,7 @@ from .test_runs_lineage_browser import page  # noqa: F401 - the demo served on a
 
 pytestmark = pytest.mark.browser
 
-CHOSEN = ["zero-cost", "random-transfer", "ktnas-paper"]
+CHOSEN = ["zero-cost", "random-transfer", "ktnas"]
 CHART = "byTitle('Share of runs that have evaluated')"
 
 

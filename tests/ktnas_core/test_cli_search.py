@@ -144,7 +144,7 @@ def test_resume_text(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("extra, message", [
     (["--tasks", "cifar10,cifar1000", "--strategy", "rea"],
      "task 'cifar1000' is not in nb201; choose one of ['cifar10', 'cifar100', 'ImageNet16-120']"),
-    (["--tasks", "cifar10", "--strategy", "bogus"], "strategy 'bogus' is not known; choose one of ['ktnas', 'ktnas-arch2vec'"),
+    (["--tasks", "cifar10", "--strategy", "bogus"], "strategy 'bogus' is not known; choose one of ['ktnas', 'ktnas-paper', 'ktnas-xt', 'ktnas-arch2vec'"),
     (["--tasks", "cifar10", "--strategy", "rea", "--budget", "0"],
      "--budget 0 is out of range; allowed: an integer >= 1"),
     (["--tasks", "cifar10", "--strategy", "rea", "--budget", "-5"],

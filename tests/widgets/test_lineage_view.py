@@ -16,7 +16,7 @@ TASKS = ["cifar10", "cifar100", "ImageNet16-120"]
 @pytest.fixture(scope="module")
 def view(tmp_path_factory):
     d = tmp_path_factory.mktemp("runs") / "ktnas-nb201-s3-1"
-    run_search(make_strategy("ktnas", "nb201", TASKS), TableEvaluator("nb201"), budget=100, seed=3, run_dir=d)
+    run_search(make_strategy("ktnas", "nb201", TASKS), TableEvaluator("nb201"), budget=100, seed=6, run_dir=d)
     v = LineageView()
     v.set_runs([("the run", str(d))])
     return v

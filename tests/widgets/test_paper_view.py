@@ -17,7 +17,7 @@ from ktnas_core.search.reproduce_report import format_p, summarize
 from ktnas_core.search.rundirs import Limits, RunArea
 from widgets.paper_view import PaperView
 
-CHOSEN = ["zero-cost", "random-transfer", "ktnas-paper"]  # seconds each (ktnas's own surrogate takes minutes)
+CHOSEN = ["zero-cost", "random-transfer", "ktnas"]  # seconds each (ktnas-xt's surrogate takes minutes)
 
 
 def _tick(view: PaperView, names) -> None:
@@ -48,8 +48,8 @@ def test_ten_seed_table_ii_comes_from_summarize(ran):
     view = ran
     assert view.job.state == "finished" and view.shown["seeds"] == 10
     assert view.shown["strategies"] == CHOSEN and len(view.shown["runs"]) == 30
-    expected = summarize(view.shown, "ktnas-paper")
-    assert view.reference == "ktnas-paper"
+    expected = summarize(view.shown, "ktnas")
+    assert view.reference == "ktnas"
     assert [r["method"] for r in view.rows] == CHOSEN
     for mine, theirs in zip(view.rows, expected):
         assert mine["stats"]["total"] == theirs["stats"]["total"]
@@ -94,7 +94,7 @@ def test_exports_cover_the_table(ran):
     assert float(by[("zero-cost", "total")]["paper"]) == PAPER["nb201"]["zero-cost"][3]
     assert any(r["method"] == "rea" and r["paper"] and not r["mean"] for r in rows)  # paper-only row
     data = json.loads(_export(view, ".json"))
-    assert data["seeds"] == 10 and data["reference"] == "ktnas-paper" and len(data["rows"]) == len(rows)
+    assert data["seeds"] == 10 and data["reference"] == "ktnas" and len(data["rows"]) == len(rows)
 
 
 def test_stop_keeps_complete_seeds(tmp_path):
