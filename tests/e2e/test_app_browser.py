@@ -11,19 +11,9 @@ import pytest
 
 from ktnas_core import benchmarks
 
-from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
+from .server import ARTIFACTS, LAUNCH_ARGS, hosted, wait_for_pool
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        msg = f"{CHROMIUM} is missing: install Debian's chromium (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop

@@ -14,22 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from .server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
+from .server import LAUNCH_ARGS, hosted, wait_for_pool
 
 pytestmark = pytest.mark.browser
 
 RENDERED = ("() => [...document.querySelectorAll('.js-plotly-plot')]"
             ".some(el => el.data && el.data.length && el.data[0].type === 'heatmap' && el.data[0].z)")
 KERNEL_ID = "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
-    return CHROMIUM
 
 
 def _env(**extra: str) -> dict[str, str]:

@@ -16,21 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from .server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
+from .server import LAUNCH_ARGS, hosted, wait_for_pool
 from .visitors import kernel_pids, nice_of, open_at_once, runs_listed, start_search, status_of, wait_finished
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VISITORS = int(os.environ.get("KTNAS_LOAD_VISITORS", "3"))
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
-    return CHROMIUM
 
 
 def test_visitors_at_once_each_drawn_isolated_and_one_more_refused(chromium):
