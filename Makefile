@@ -24,7 +24,7 @@ WORKERS     ?= 2
 PYTEST_ARGS ?=
 LOCK        := requirements-lock.txt
 PIP_TOOLS   := pip-tools==7.7.0
-PIP_FLAGS   := --disable-pip-version-check --no-input
+PIP_FLAGS   := --disable-pip-version-check --no-input --no-compile
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.ktnas-installed
 FAST        := not browser and not training and not slow
