@@ -45,23 +45,23 @@ from .strategies import check_int
 __all__ = ["ABLATIONS", "ablation", "format_ablation"]
 
 _BASE = {"warmup": "random", "screen": None}
+#: the steps both experiments end with: transfer, transfer rank per embedding, the cross-task surrogate
+_TRANSFER_STEPS = [("+ transfer rank, node2vec (KTNAS)", "ktnas", {}, "+ random transfer"),
+                   ("+ transfer rank, arch2vec", "ktnas-arch2vec", {}, "+ random transfer"),
+                   ("+ transfer rank, one-hot", "ktnas-onehot", {}, "+ random transfer"),
+                   ("+ cross-task surrogate (ktnas-xt)", "ktnas-xt", {}, "+ transfer rank, node2vec (KTNAS)")]
+
 #: per experiment: (label, strategy, overrides, label of the step it is compared with)
 ABLATIONS: dict[str, list[tuple[str, str, dict, str | None]]] = {
     "nb201": [("base searcher", "no-transfer", _BASE, None),
               ("+ warm-up", "no-transfer", {"screen": None}, "base searcher"),
               ("+ move proposal (Zero)", "zero-cost", {}, "+ warm-up"),
               ("+ random transfer", "random-transfer", {}, "+ move proposal (Zero)"),
-              ("+ transfer rank, node2vec (KTNAS)", "ktnas", {}, "+ random transfer"),
-              ("+ transfer rank, arch2vec", "ktnas-arch2vec", {}, "+ random transfer"),
-              ("+ transfer rank, one-hot", "ktnas-onehot", {}, "+ random transfer"),
-              ("+ cross-task surrogate (ktnas-xt)", "ktnas-xt", {}, "+ transfer rank, node2vec (KTNAS)")],
+              *_TRANSFER_STEPS],
     "tnb101": [("base searcher", "no-transfer", _BASE, None),
                ("+ predictor screening", "no-transfer", {}, "base searcher"),
                ("+ random transfer", "random-transfer", {}, "+ predictor screening"),
-               ("+ transfer rank, node2vec (KTNAS)", "ktnas", {}, "+ random transfer"),
-               ("+ transfer rank, arch2vec", "ktnas-arch2vec", {}, "+ random transfer"),
-               ("+ transfer rank, one-hot", "ktnas-onehot", {}, "+ random transfer"),
-               ("+ cross-task surrogate (ktnas-xt)", "ktnas-xt", {}, "+ transfer rank, node2vec (KTNAS)")],
+               *_TRANSFER_STEPS],
 }
 
 
