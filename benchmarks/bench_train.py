@@ -22,7 +22,12 @@ seconds are reported apart.  The scores of the three paths must agree (checked).
 
 Usage::
 
-    python benchmarks/bench_train.py [--steps 20] [--threads 1] [--candidates 8] [--epochs 2] [--workers 2] [--json]
+    python benchmarks/bench_train.py [--steps 20] [--threads 1] [--candidates 8] [--epochs 2] [--workers 2]
+                                     [--settings nb201,small] [--dask-profiler both|on|off] [--json]
+
+``--settings`` names the images/s settings to measure (``none``: only the parallel paths);
+``--dask-profiler`` which Dask clusters run: with Dask's stack profiler (its default), without
+it, or both side by side (the default here, to show what the profiler costs).
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ def candidate_seconds(device: str, threads: int) -> float:
     return e.cost_s
 
 
-def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
+def parallel_speedup(candidates: int, epochs: int, workers: int, dask_profiler: str = "both") -> dict:
     """Wall seconds to train ``candidates`` small cells serially, on a process pool and on Dask."""
     from ktnas_core.search.trainer import process_pool
     from ktnas_core.search.training import TrainingEvaluator
@@ -135,7 +140,8 @@ def parallel_speedup(candidates: int, epochs: int, workers: int) -> dict:
     else:
         import dask
 
-        for name, profile in (("dask LocalCluster", True), ("dask, no profiler", False)):
+        clusters = {"on": (("dask LocalCluster", True),), "off": (("dask, no profiler", False),)}
+        for name, profile in clusters.get(dask_profiler, clusters["on"] + clusters["off"]):
             t0 = time.perf_counter()  # Dask workers sample their threads' stacks every 10 ms unless told not to
             with dask.config.set({"distributed.worker.profile.enabled": profile}), distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
@@ -157,6 +163,15 @@ def _warm_worker(_):
     return True
 
 
+def _settings(text: str) -> tuple:
+    """``--settings``: names of SETTINGS separated by commas, or ``none``."""
+    names = () if text.strip() == "none" else tuple(n.strip() for n in text.split(","))
+    unknown = [n for n in names if n not in SETTINGS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown setting(s) {unknown}; choose among {list(SETTINGS)} or none")
+    return names
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20, help="timed training steps per setting")
@@ -165,6 +180,10 @@ def main(argv=None) -> int:
     parser.add_argument("--candidates", type=int, default=8, help="cells trained by each parallel path (0: skip)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per candidate in the parallel comparison")
     parser.add_argument("--workers", type=int, default=2, help="workers of the pool and of the Dask cluster")
+    parser.add_argument("--settings", type=_settings, default=tuple(SETTINGS),
+                        help=f"comma-separated images/s settings among {', '.join(SETTINGS)}, or none")
+    parser.add_argument("--dask-profiler", choices=("both", "on", "off"), default="both",
+                        help="run the Dask cluster with its stack profiler, without it, or both")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     import torch
@@ -173,7 +192,7 @@ def main(argv=None) -> int:
     out = {"torch": torch.__version__, "python": platform.python_version(), "threads": args.threads,
            "gpu": torch.cuda.get_device_name(0) if "cuda" in devices else None, "results": [], "skipped": []}
     for device in devices:
-        for setting in SETTINGS:
+        for setting in args.settings:
             try:
                 r = images_per_second(setting, device, args.steps, args.batch_size, args.threads)
             except Exception as exc:  # e.g. the Fashion-MNIST files are not installed
@@ -183,7 +202,7 @@ def main(argv=None) -> int:
                 r["candidate_s"] = candidate_seconds(device, args.threads)
             out["results"].append(r)
     if args.candidates:
-        out["parallel"] = parallel_speedup(args.candidates, args.epochs, args.workers)
+        out["parallel"] = parallel_speedup(args.candidates, args.epochs, args.workers, args.dask_profiler)
     if args.json:
         print(json.dumps(out, indent=1))
         return 0

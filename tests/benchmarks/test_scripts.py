@@ -100,8 +100,10 @@ def test_bench_supernet_rank_small(repo_root):
 def test_bench_train_parallel_paths_agree(repo_root):
     """Serial, process-pool and Dask training give the same scores (the script checks) and a speed-up each."""
     data = json.loads(run(repo_root, "benchmarks/bench_train.py", "--steps", "2", "--candidates", "2",
-                          "--epochs", "1", "--json"))
+                          "--epochs", "1", "--settings", "small", "--dask-profiler", "off", "--json"))
+    assert [r["setting"] for r in data["results"]] == ["small"] and data["results"][0]["images_per_s"] > 0
     paths = data["parallel"]["paths"]
+    assert "dask, no profiler" in paths or "distributed is not installed" in data["parallel"]["skipped"]
     assert {"serial", "process pool"} <= set(paths) and all(p["seconds"] > 0 and p["speedup"] > 0
                                                             for p in paths.values())
     # serially this process trains; on the pool it only waits (and reads progress files)
