@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import html
 
-from .style import COLORS, FONT, FigureWidget
+from .style import COLORS, FONT, FigureWidget, rgba
 
 __all__ = ["MAX_SERIES", "PALETTE", "Series", "compare_figure", "draw_series"]
 
@@ -61,11 +61,6 @@ def compare_figure() -> FigureWidget:
     return fig
 
 
-def _fill(color: str) -> str:
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},0.18)"
-
-
 def draw_series(fig: FigureWidget, series: list, task: str, title: str | None = None) -> None:
     """Show ``series`` (the first :data:`MAX_SERIES`) on ``task`` and hide the other slots."""
     with fig.batch_update():
@@ -82,5 +77,5 @@ def draw_series(fig: FigureWidget, series: list, task: str, title: str | None = 
                         hovertemplate=f"{html.escape(name)}<br>%{{x}} evaluations: regret %{{y:.4f}}<extra></extra>")
             lo.update(x=s.x if band else [], y=s.lower if band else [], visible=band, legendgroup=name)
             hi.update(x=s.x if band else [], y=s.upper if band else [], visible=band, legendgroup=name,
-                      fillcolor=_fill(color))
+                      fillcolor=rgba(color, 0.18))
         fig.layout.title.text = title or f"Regret of the best so far on {html.escape(task)}"

@@ -17,19 +17,18 @@ from collections.abc import Callable
 
 import ipywidgets as w
 import numpy as np
-import plotly.graph_objects as go
 
 from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
-from .style import BENCHMARK_CHOICES, cell_strings, COLORS, FigureWidget, FONT, SyncedBox, silenced
+from .embedding_figure import COLOR_MODES, color_marker, map_figure
+from .style import BENCHMARK_CHOICES, cell_strings, COLORS, SyncedBox, silenced
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
 EMBEDDING_CHOICES = (("node2vec", "node2vec"), ("arch2vec", "arch2vec"), ("one-hot", "onehot"), ("path", "path"))
 METHOD_CHOICES = (("UMAP", "umap"), ("PCA", "pca"))
-COLOR_MODES = (("score on task A", "score"), ("rank on task A", "rank"), ("disorder: rank A − rank B", "disorder"))
-POLL_S, LISTED, SIZE = 0.5, 25, (760, 640)
+POLL_S, LISTED = 0.5, 25
 
 NOTE = ("Each dot is one cell, placed so that cells with similar embeddings sit close together (UMAP keeps "
         "neighbourhoods, PCA the two main directions of variance; axes have no units). Colour by <b>disorder</b> to "
@@ -74,7 +73,7 @@ class EmbeddingMap(SyncedBox):
         self.status = w.HTML(layout=w.Layout(margin="2px 0"))
         self.selection_summary = w.HTML("<i>no cells selected</i>", layout=w.Layout(width="340px"))
         self.selection_list = w.Select(options=[], rows=18, layout=w.Layout(width="340px"))
-        self.figure = _map_figure()
+        self.figure = map_figure()
         cells, top = self.figure.data[0], self.figure.data[1]
         cells.on_click(lambda trace, points, _: points.point_inds and self.select(points.point_inds[0]))
         top.on_click(lambda trace, points, _: points.point_inds and self.select(self._highlight[points.point_inds[0]]))
@@ -297,27 +296,12 @@ class EmbeddingMap(SyncedBox):
         self._status(f"Showing the {_describe(params)} ({source}).")
 
     def _draw_colors(self) -> None:
-        b, mode, a, other = self._bench, self.color_dropdown.value, self.task_a.value, self.task_b.value
+        mode = self.color_dropdown.value
         self.task_b.disabled = mode != "disorder"
-        metric, score, rank_a, rank_b = b.metric(a), b.scores(a), b.ranks(a), b.ranks(other)
-        unit = f" ({metric.unit})" if metric.unit else ""
-        hover = f"%{{text}}<br>{a}: {metric.name} %{{customdata[0]:.4g}}, rank %{{customdata[1]:,}}"
-        if mode == "score":
-            marker = dict(color=score, colorscale="Viridis", reversescale=not metric.higher_is_better, cmin=None,
-                          cmax=None, colorbar_title_text=f"{a}<br>{metric.name}{unit}")
-        elif mode == "rank":
-            marker = dict(color=rank_a, colorscale="Viridis", reversescale=True, cmin=1, cmax=len(b),
-                          colorbar_title_text=f"rank on<br>{a}<br>(1 = best)")
-        else:
-            diff = rank_a.astype(np.int64) - rank_b.astype(np.int64)
-            lim = max(1, int(np.abs(diff).max()))
-            marker = dict(color=diff, colorscale=COLORS["scale"], reversescale=False, cmin=-lim, cmax=lim,
-                          colorbar_title_text=f"rank A − rank B<br>red: better on {a}<br>blue: better on {other}")
-            hover += f"<br>{other}: rank %{{customdata[2]:,}}"
+        marker, customdata, hover = color_marker(self._bench, mode, self.task_a.value, self.task_b.value)
         with self.figure.batch_update():
             self.figure.data[0].marker.update(**marker)
-            self.figure.data[0].update(customdata=np.column_stack([score, rank_a, rank_b]),
-                                       hovertemplate=hover + "<extra></extra>")
+            self.figure.data[0].update(customdata=customdata, hovertemplate=hover)
 
     def _draw_marks(self) -> None:
         """Redraw the highlight (trace 1) and the selected cell (trace 2) at the current coordinates."""
@@ -375,25 +359,3 @@ def _source(params: dict) -> str:
     shipped = (params["method"] == "umap" and (params["space"], params["embedding"]) in projection.SHIPPED
                and all(params[k] == v for k, v in projection.DEFAULTS.items()))
     return "shipped with ktnas" if shipped else "from the cache"
-
-
-def _map_figure() -> FigureWidget:
-    axis = dict(title=dict(text=""), zeroline=False, showticklabels=False, showgrid=True, gridcolor=COLORS["grid"])
-    return FigureWidget(
-        data=[
-            go.Scattergl(mode="markers", name="all cells", showlegend=False,
-                         marker=dict(size=4, opacity=0.75, colorbar=dict(thickness=14, len=0.75))),
-            go.Scattergl(mode="markers", name="highlight", showlegend=False, hovertemplate="%{text}<extra></extra>",
-                         marker=dict(size=8, color=COLORS["topk"], opacity=0.95, line=dict(width=0.8, color="white"))),
-            go.Scattergl(mode="markers", name="selected cell", showlegend=False,
-                         hovertemplate="%{text}<extra>selected</extra>",
-                         marker=dict(size=16, symbol="star", color=COLORS["accent"],
-                                     line=dict(width=1.2, color=COLORS["ink"]))),
-        ],
-        layout=go.Layout(
-            width=SIZE[0], height=SIZE[1], template="plotly_white", font=FONT, dragmode="zoom", hovermode="closest",
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=40, r=20, t=70, b=40),
-            xaxis=axis, yaxis=dict(axis, scaleanchor="x", scaleratio=1),
-            legend=dict(orientation="h", x=0, y=1.0, xanchor="left", yanchor="bottom"),
-        ),
-    )

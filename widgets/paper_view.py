@@ -10,6 +10,8 @@ with its interval and Wilcoxon p-value; the paper's number beside each.  The cha
 runs that have found each task's optimum with its bootstrap band (NB201) or the mean best-so-far
 with a bootstrap band (TNB101).  Below: the ablation rows as shipped (``--ablation``), and for the
 DARTS-style tables IV-VI what ``ktnas reproduce darts`` runs, its CPU-scale result and the GPU command.
+This module holds the controls, the reproduction and the summary computed off the kernel's thread;
+the tables are rendered by :mod:`widgets.paper_tables`, the chart by :mod:`widgets.paper_figure`.
 
 In demo mode the server's limits apply: a reproduction holds one of the server's run places
 (``KTNAS_MAX_RUNS``) while it runs, and strategies whose runs average more evaluations than a run
@@ -28,43 +30,28 @@ True
 from __future__ import annotations
 
 import asyncio
-import csv
 import html
-import io
-import json
 import threading
 import time
 
 import ipywidgets as w
-import numpy as np
-from plotly.subplots import make_subplots
 
 from ktnas_core.errors import ParameterError
-from ktnas_core.search.experiments import EXPERIMENTS, PAPER, PAPER_ALIASES, PAPER_NAMES, REFERENCE, experiment, paper_numbers
-from ktnas_core.search.paper_results import (Reproduction, best_curves, darts_plan, demo_strategies, found_curves,
-                                             load_ablation, load_result, stored_summary)
-from ktnas_core.search.reproduce_report import format_p, summarize
+from ktnas_core.search.experiments import PAPER, PAPER_NAMES, REFERENCE, experiment
+from ktnas_core.search.paper_results import Reproduction, demo_strategies, load_ablation, load_result, stored_summary
+from ktnas_core.search.reproduce_report import summarize
 from ktnas_core.search.rundirs import RunArea, RunLimitError
 
-from .compare_figure import PALETTE
-from .dashboard_training import link
-from .style import COLORS, FONT, FigureWidget, SyncedBox, guarded
+from .paper_figure import draw_curves, paper_curves, paper_figure
+from .paper_tables import ablation_html, darts_html, exports_html, long_rows, table_html
+from .style import COLORS, SyncedBox, guarded
 
 __all__ = ["PaperView", "EXPERIMENT_CHOICES", "MIN_SEEDS", "MAX_SEEDS"]
 
 MIN_SEEDS, MAX_SEEDS = 10, 100
 EXPERIMENT_CHOICES = (("Table II: NAS-Bench-201 (evaluations to each optimum)", "nb201"),
                       ("Table III: TransNAS-Bench-101 micro (50 evaluations per task)", "tnb101"))
-#: chart slots: strategies (every one of an experiment) and panels (one per task)
-MAX_STRATEGIES, N_PANELS = max(len(e.strategies) for e in EXPERIMENTS.values()), 3
 PUMP_S, REDRAW_S = 0.25, 1.5  # poll the worker; redraw the table and chart at most this often while it runs
-COLUMNS = ("method", "quantity", "n", "mean", "sd", "median", "ci_low", "ci_high", "reference", "diff",
-           "diff_ci_low", "diff_ci_high", "p", "wins", "losses", "paper", "paper_row")
-
-
-def _fill(color: str) -> str:
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},0.16)"
 
 
 class PaperView(SyncedBox):
@@ -106,7 +93,7 @@ class PaperView(SyncedBox):
         self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="300px"))
         self.status, self.source, self.table, self.exports = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.ablation, self.darts = w.HTML(), w.HTML()
-        self.figure = self._figure()
+        self.figure = paper_figure()
         self.run_button.on_click(lambda _: self._safe(self.run))
         self.stop_button.on_click(lambda _: self._safe(self.stop))
         self.shipped_button.on_click(lambda _: self._safe(self.show_shipped))
@@ -126,7 +113,7 @@ class PaperView(SyncedBox):
         self.add_class("ktnas-paper")
         self.layout.grid_gap = "6px"
         self._on_experiment()
-        self.darts.value = self._darts_html()
+        self.darts.value = darts_html()
 
     # -- choices --------------------------------------------------------------------------
     @property
@@ -154,7 +141,7 @@ class PaperView(SyncedBox):
             boxes.append(box)
         self.strategy_boxes.children = boxes
         self.show_shipped()
-        self.ablation.value = self._ablation_html(load_ablation(self.name))
+        self.ablation.value = ablation_html(self.name, load_ablation(self.name))
 
     def check(self) -> tuple[int, list[str]]:
         """The chosen seeds and strategies, checked against the tab's range and the server's limits."""
@@ -287,7 +274,7 @@ class PaperView(SyncedBox):
         reference = next((s for s in (REFERENCE, "ktnas-paper") if s in ran), ran[0])
         rows = stored_summary(result, reference)
         if rows is not None:  # the file holds them: no wait
-            self._ready = (result, label, reference, rows, self._curves(result))
+            self._ready = (result, label, reference, rows, paper_curves(result))
             self._render()
             return
         with self._lock:
@@ -307,15 +294,9 @@ class PaperView(SyncedBox):
                     return
                 (result, label, reference), self._pending = self._pending, None
             try:
-                self._ready = (result, label, reference, summarize(result, reference), self._curves(result))
+                self._ready = (result, label, reference, summarize(result, reference), paper_curves(result))
             except Exception as e:  # noqa: BLE001 - shown in the status line by pump()
                 self._failed = e
-
-    @staticmethod
-    def _curves(result: dict) -> dict:
-        exp = experiment(result["experiment"])
-        curve = found_curves if exp.stop_on_optimum else best_curves
-        return {(s, t): curve(result, s, t) for s in result["strategies"] for t in exp.tasks}
 
     @property
     def computing(self) -> bool:
@@ -331,210 +312,19 @@ class PaperView(SyncedBox):
             return
         (result, label, self.reference, self.rows, curves), self._ready = self._ready, None
         self.shown = result
-        self.table.value = self._table_html()
-        self.exports.value = self._exports_html()
-        self._draw(curves)
+        self.table.value = table_html(result, self.rows, self.reference)
+        self.exports.value = exports_html(result, self.rows, self.reference)
+        draw_curves(self.figure, result, curves)
         self.source.value = (f"<div style='font-size:13px;color:{COLORS['ink']}'>Showing: {label}. Paired "
                              f"against <b>{html.escape(self.reference)}</b> over the same seeds.</div>")
         if self.job is None or not self.job.running:
             if "computing" in self.status.value:
                 self._set_status("")
 
-    def _quantities(self) -> list[str]:
-        exp = experiment(self.shown["experiment"])
-        return [*exp.tasks, "total" if exp.stop_on_optimum else "rank"]
-
-    def _digits(self, quantity: str) -> int:
-        return 1 if experiment(self.shown["experiment"]).stop_on_optimum or quantity == "rank" else 2
-
-    def _paper_rows_shown(self) -> set:
-        """The paper's rows that a strategy shown stands for."""
-        return {PAPER_ALIASES.get(s, s) for s in self.shown["strategies"]}
-
     def long_rows(self) -> list[dict]:
-        """The table as one row per strategy and quantity (what the CSV and JSON exports hold); the paper's
-        rows that no strategy shown matches come last, with only their paper number."""
-        name, out = self.shown["experiment"], []
-        paper = PAPER[name]
-        for row in self.rows:
-            for k, q in enumerate(self._quantities()):
-                st, test = row["stats"][q], (row.get("test") or {}).get(q)
-                ref = paper_numbers(name, row["method"])
-                out.append({"method": row["method"], "quantity": q, "n": st and st["n"],
-                            "mean": st and st["mean"], "sd": st and st["sd"], "median": st and st["median"],
-                            "ci_low": st and st["ci"][0], "ci_high": st and st["ci"][1],
-                            "reference": self.reference, "diff": test and test["diff"],
-                            "diff_ci_low": test and test["ci"][0], "diff_ci_high": test and test["ci"][1],
-                            "p": test and test["p"], "wins": test and test["wins"],
-                            "losses": test and test["losses"], "paper": ref[k] if ref else None,
-                            "paper_row": PAPER_NAMES.get(row["method"]) if ref else None})
-        for method, values in paper.items():
-            if method not in self._paper_rows_shown():
-                out += [dict.fromkeys(COLUMNS) | {"method": method, "quantity": q, "paper": values[k],
-                                                  "paper_row": PAPER_NAMES.get(method)}
-                        for k, q in enumerate(self._quantities())]
-        return out
-
-    def _table_html(self) -> str:
-        name, quantities = self.shown["experiment"], self._quantities()
-        exp, paper, last = experiment(name), PAPER[name], quantities[-1]
-        label = {"total": "total (3 tasks)", "rank": "avg rank (1 = best)"}
-        head = ["method", "paper's row", *[label.get(q, q) for q in quantities],
-                f"{label[last].split(' (')[0]}: vs {self.reference} [95% CI]", "p (Wilcoxon)"]
-        th = "".join(f"<th style='padding:4px 8px;text-align:{'left' if i < 2 else 'right'};"
-                     f"border-bottom:2px solid {COLORS['grid']}'>{html.escape(h)}</th>" for i, h in enumerate(head))
-        body = []
-        for row in self.rows:
-            ref = paper_numbers(name, row["method"])
-            cells = [f"<b>{html.escape(row['method'])}</b>" + (
-                f"<div style='color:{COLORS['topk']};font-size:11px'>{row['not_found']} optima not found</div>"
-                if row.get("not_found") else ""),
-                html.escape(PAPER_NAMES.get(row["method"], "–") if ref else "–")]
-            for k, q in enumerate(quantities):
-                st, d = row["stats"][q], self._digits(q)
-                if st is None:
-                    cells.append("not found")
-                    continue
-                under = f"median {st['median']:.{d}f}" + (f" · <b>paper {ref[k]:g}</b>" if ref else "")
-                cells.append(f"{st['mean']:.{d}f} <span style='color:{COLORS['muted']}'>[{st['ci'][0]:.{d}f}, "
-                             f"{st['ci'][1]:.{d}f}]</span><div style='font-size:11px;color:{COLORS['muted']}'>"
-                             f"{under}</div>")
-            test, d = (row.get("test") or {}).get(last), self._digits(last)
-            cells.append("reference" if row["method"] == self.reference else "–" if test is None else
-                         f"{test['diff']:+.{d}f} <span style='color:{COLORS['muted']}'>[{test['ci'][0]:+.{d}f}, "
-                         f"{test['ci'][1]:+.{d}f}]</span>")
-            cells.append("–" if test is None else (f"<b>{format_p(test['p'])}</b>" if test["p"] < 0.05
-                                                   else format_p(test["p"])))
-            body.append(cells)
-        for method, values in paper.items():  # the paper's rows none of ours stands for
-            if method not in self._paper_rows_shown():
-                body.append([f"<span style='color:{COLORS['muted']}'>(paper only)</span>",
-                             html.escape(PAPER_NAMES.get(method, method)),
-                             *[f"<b>paper {v:g}</b>" for v in values], "", ""])
-        td = (lambda i: f"<td style='padding:3px 8px;vertical-align:top;text-align:{'left' if i < 2 else 'right'};"
-                        f"border-bottom:1px solid {COLORS['grid']}'>")
-        trs = "".join("<tr>" + "".join(f"{td(i)}{c}</td>" for i, c in enumerate(r)) + "</tr>" for r in body)
-        better = "fewer is better" if exp.stop_on_optimum else "accuracies: higher is better; L2 loss and rank: lower"
-        return (f"<div style='font-size:15px;font-weight:600;color:{COLORS['ink']};margin-top:6px'>"
-                f"{html.escape(exp.caption)}</div>"
-                f"<div style='font-size:12px;color:{COLORS['muted']}'>{self.shown['seeds']} seeds per strategy; "
-                f"{better}; p below 0.05 in bold.</div>"
-                f"<table class='ktnas-paper-table' style='border-collapse:collapse;font-size:13px;"
-                f"color:{COLORS['ink']};margin-top:4px'><tr>{th}</tr>{trs}</table>")
-
-    def _exports_html(self) -> str:
-        rows = self.long_rows()
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: "" if r[k] is None else r[k] for k in COLUMNS} for r in rows)
-        stem = f"{self.shown['experiment']}-{self.shown['seeds']}seeds"
-        data = {"experiment": self.shown["experiment"], "seeds": self.shown["seeds"], "reference": self.reference,
-                "strategies": self.shown["strategies"], "rows": rows}
-        return (f"<div style='font-size:13px'>export the table: {link(f'{stem}.csv', 'text/csv', buf.getvalue().encode())}"
-                f"{link(f'{stem}.json', 'application/json', json.dumps(data, indent=1).encode())}</div>")
-
-    def _draw(self, curves: dict) -> None:
-        """One panel per task: per strategy its line and band, in the slots made once (only restyled, as the
-        app's other figures: plotly's browser view can lose traces added together with other edits)."""
-        result, fig = self.shown, self.figure
-        exp = experiment(result["experiment"])
-        ecdf, tasks = exp.stop_on_optimum, list(exp.tasks)
-        title = ("Share of runs that have evaluated each task's best cell (band: 95% bootstrap interval over runs)"
-                 if ecdf else "Best-so-far validation metric, mean over runs (band: 95% bootstrap interval of the mean)")
-        with fig.batch_update():
-            for k in range(MAX_STRATEGIES):
-                s = result["strategies"][k] if k < len(result["strategies"]) else None
-                color = PALETTE[k % len(PALETTE)]
-                for j in range(N_PANELS):
-                    low, high, line = fig.data[3 * (k * N_PANELS + j):3 * (k * N_PANELS + j) + 3]
-                    if s is None or j >= len(tasks):
-                        for tr in (low, high, line):
-                            tr.update(x=[], y=[], visible=False)
-                        continue
-                    c, t = curves[(s, tasks[j])], tasks[j]
-                    low.update(x=c["x"], y=c["low"], visible=True, legendgroup=s)
-                    high.update(x=c["x"], y=c["high"], visible=True, legendgroup=s, fillcolor=_fill(color))
-                    line.update(x=c["x"], y=c["y"], visible=True, name=s, legendgroup=s, showlegend=j == 0,
-                                line=dict(color=color, width=2.2, shape="hv" if ecdf else "linear"),
-                                hovertemplate=f"{html.escape(s)} · {html.escape(t)}<br>%{{x}} evaluations: "
-                                              f"%{{y:.{3 if ecdf else 2}f}}<extra></extra>")
-            for j, t in enumerate(tasks):
-                fig.layout.annotations[j].text = t + (" (L2 loss × 100, lower is better)" if t == "room_layout" else "")
-            fig.update_xaxes(type="log" if ecdf else "linear", autorange=True,
-                             title_text="evaluations on the task" + (" (log)" if ecdf else ""))
-            fig.update_yaxes(range=[0, 1.02] if ecdf else None, autorange=not ecdf)
-            fig.layout.yaxis.title.text = "share of runs that found the optimum" if ecdf else "best so far (mean of runs)"
-            fig.layout.title.text = f"{title}, {result['seeds']} seeds"
-
-    @staticmethod
-    def _figure() -> FigureWidget:
-        """The empty chart: :data:`N_PANELS` panels, :data:`MAX_STRATEGIES` x 3 hidden slots of three traces
-        (the band's lower edge, its upper edge filled down to it, the line)."""
-        fig = FigureWidget(make_subplots(rows=1, cols=N_PANELS, subplot_titles=[" "] * N_PANELS,
-                                         horizontal_spacing=0.06))
-        for _ in range(MAX_STRATEGIES):
-            for j in range(N_PANELS):
-                fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip",
-                                visible=False, row=1, col=j + 1)
-                fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), fill="tonexty", showlegend=False,
-                                hoverinfo="skip", visible=False, row=1, col=j + 1)
-                fig.add_scatter(x=[], y=[], mode="lines", visible=False, row=1, col=j + 1)
-        fig.update_layout(template="plotly_white", font=FONT, height=430, width=1240,
-                          margin=dict(l=60, r=20, t=80, b=50), title=dict(text=" ", font=dict(size=15), x=0.01,
-                                                                         xanchor="left"),
-                          legend=dict(orientation="h", y=-0.22, x=0.0))
-        return fig
-
-    def _ablation_html(self, result: dict | None) -> str:
-        head = f"<div style='font-size:15px;font-weight:600;color:{COLORS['ink']};margin-top:10px'>Ablation</div>"
-        if result is None:
-            return (head + f"<div style='font-size:13px;color:{COLORS['muted']}'>No ablation result is shipped for "
-                    f"this table; <code>ktnas reproduce {html.escape(self.name)} --ablation --out docs/results</code> "
-                    "writes one.</div>")
-        what = ("evaluations to all three optima" if result["quantity"] == "total"
-                else "average rank of the found cells (1 = best)")
-        rows = []
-        for s in result["steps"]:
-            st, g = s["stats"], s["gain"]
-            rows.append([html.escape(s["label"]), html.escape(s["strategy"]),
-                         f"{st['mean']:.1f} <span style='color:{COLORS['muted']}'>[{st['ci'][0]:.1f}, "
-                         f"{st['ci'][1]:.1f}]</span> ({st['median']:g})",
-                         html.escape(s["compared_with"] or "–"),
-                         "–" if g is None else f"{g['diff']:+.1f} <span style='color:{COLORS['muted']}'>"
-                                               f"[{g['ci'][0]:+.1f}, {g['ci'][1]:+.1f}]</span>",
-                         "–" if g is None else format_p(g["p"])])
-        th = "".join(f"<th style='padding:4px 8px;text-align:left;border-bottom:2px solid {COLORS['grid']}'>{h}</th>"
-                     for h in ("step", "strategy", "mean [95% CI] (median)", "compared with",
-                               "change [95% CI] (negative = better)", "p"))
-        trs = "".join("<tr>" + "".join(f"<td style='padding:3px 8px;border-bottom:1px solid {COLORS['grid']}'>{c}</td>"
-                                       for c in r) + "</tr>" for r in rows)
-        command = f" — <code>{html.escape(result['command'])}</code>" if result.get("command") else ""
-        return (head + f"<div style='font-size:12px;color:{COLORS['muted']}'>{what}, {result['seeds']} seeds each; "
-                f"each step adds one piece to the step it is compared with, over the same seeds. Shipped "
-                f"<code>docs/results/{html.escape(result['source'])}</code>{command}.</div>"
-                f"<table style='border-collapse:collapse;font-size:13px;color:{COLORS['ink']}'><tr>{th}</tr>{trs}"
-                "</table>")
-
-    def _darts_html(self) -> str:
-        plan = darts_plan("mnist")
-        paper = ", ".join(f"{html.escape(t)} {m:g} ± {s:g} %" for t, (m, s) in plan["paper"].items())
-        search = ", ".join(f"{k} {v}" for k, v in plan["search"].items())
-        retrain = ", ".join(f"{k} {v}" for k, v in plan["retrain"].items() if v is not None)
-        measured = "".join(f"<details style='margin-top:4px'><summary><code>benchmarks/results/{html.escape(n)}"
-                           f"</code></summary><pre style='font-size:11px;overflow:auto;max-height:300px'>"
-                           f"{html.escape(text)}</pre></details>" for n, text in plan["measured"].items())
-        return (f"<div style='font-size:15px;font-weight:600;color:{COLORS['ink']};margin-top:12px'>Tables IV–VI: "
-                "the DARTS-style space (not run in this page)</div>"
-                f"<div style='font-size:13px;color:{COLORS['ink']};line-height:1.5;max-width:1200px'>"
-                f"A multi-task search on one weight-sharing supernet per task ({html.escape(search)}; 20 "
-                f"generations of population 20), then each task's best cell and a random control cell retrained "
-                f"from scratch ({html.escape(retrain)}) and scored on the official test split. The paper: "
-                f"{paper}. It needs a GPU for hours, so this page shows the command, not a button:"
-                f"<pre style='background:#f5f7fa;padding:6px 8px;margin:4px 0'>{html.escape(plan['command'])}</pre>"
-                f"What a CPU could show at a small scale (supernets of 8 channels and 3 cells, 3 retraining "
-                "epochs; <code>python benchmarks/bench_darts_search.py</code>; see docs/results.md):"
-                f"{measured or ' no CPU-scale result is shipped with this copy.'}</div>")
+        """The table shown as one row per strategy and quantity (what the CSV and JSON exports hold;
+        :func:`~widgets.paper_tables.long_rows`)."""
+        return long_rows(self.shown, self.rows, self.reference)
 
     def _set_status(self, text: str, error: bool = False) -> None:
         color = COLORS["topk"] if error else COLORS["muted"]

@@ -1,9 +1,12 @@
-"""The search dashboard: configure a multi-task search, run it live, compare runs.
+"""The search dashboard: configure a multi-task search, run it live, compare it with earlier runs.
 
-The search runs in a worker thread (:func:`ktnas_core.search.runner.start_run`); the
-dashboard's :meth:`~SearchDashboard.pump` drains its events on the kernel's event loop every
-0.25 s, folds them (:func:`ktnas_core.search.runner.fold`) into a ``RunTrace`` and draws the
-figure, progress bar and transfer log; the UI never waits.  In a script, call ``pump()``.
+The configuration form is :class:`~widgets.search_form.SearchForm` (its controls are the
+dashboard's attributes too: ``dash.algorithm``, ``dash.budget``, ...); this module runs what it
+describes and shows the run.  The search runs in a worker thread
+(:func:`ktnas_core.search.runner.start_run`); the dashboard's :meth:`~SearchDashboard.pump` drains
+its events on the kernel's event loop every 0.25 s, folds them (:func:`ktnas_core.search.runner.fold`)
+into a ``RunTrace`` and draws the figure (earlier runs faint beside it), progress bar and transfer
+log; the UI never waits.  In a script, call ``pump()``.
 
 >>> import tempfile
 >>> dash = SearchDashboard(tempfile.mkdtemp())
@@ -25,30 +28,22 @@ import ipywidgets as w
 
 from ktnas_core import benchmarks
 from ktnas_core.errors import ParameterError
-from ktnas_core.search import TableEvaluator, make_strategy, read_events
-from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
+from ktnas_core.search import TableEvaluator, read_events
 from ktnas_core.search.report import COLUMNS, report_rows
-from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.rundirs import RunArea
 from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
-from ktnas_core.search.transfer import EMBEDDINGS
 
 from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
 from .dashboard_progress import progress
-from .dashboard_roles import TaskRoles
-from .dashboard_training import TrainingPanel, field as _field, is_training, read_config, results_html, run_label
+from .dashboard_training import field as _field, is_training, read_config, results_html, run_label
 from .dashboard_training import transfer_log_html
-from .style import BENCHMARK_CHOICES, COLORS, SyncedBox, guarded
+from .search_form import CONTROLS, DEFAULT_TASKS, ROW, SearchForm
+from .style import COLORS, SyncedBox, guarded
 
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
 PUMP_S, LOG_ROWS, MAX_PER_PUMP, POPULATION_S = 0.25, 12, 5_000, 1.0  # a full pump takes about 0.1 s
 TASK_COLORS = (COLORS["cells"], COLORS["topk"], COLORS["accent"], "#8e6bbf", "#c9a227", "#d45087", "#3b8ea5")
-#: tasks ticked by default per benchmark: the paper's three
-DEFAULT_TASKS = {e.benchmark: e.tasks for e in EXPERIMENTS.values()}
-#: strategies that transfer (n_transfer applies) and those ranking transfers (top, window, embedding)
-TRANSFERRING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") in ("rank", "random", "best"))
-RANKING = tuple(n for n, v in VARIANTS.items() if v.get("transfer") == "rank")
 
 
 class SearchDashboard(SyncedBox):
@@ -78,101 +73,37 @@ class SearchDashboard(SyncedBox):
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._run_cbs, self._done0 = True, None, [], [], 0
-        self.evaluation = _field(w.Dropdown, "table", "Evaluation", "320px", options=[
-            ("table look-up", "table"), ("train every candidate", "train")])
-        self.training = TrainingPanel()  # data sets, epochs, C, N, subsets, device and epoch lines
-        self.benchmark = _field(w.Dropdown, "nb201", "Benchmark", "400px", options=BENCHMARK_CHOICES)
-        self.algorithm = _field(w.Dropdown, "ktnas", "Algorithm", options=STRATEGY_NAMES)
-        self.task_boxes = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.budget, self.seed = _field(w.IntText, 100, "Budget / task"), _field(w.IntText, 0, "Seed")
-        self.stop_on_optimum = w.Checkbox(False, description="stop a task at its optimum", indent=False)
-        self.population, self.tournament = _field(w.IntText, 10, "Population"), _field(w.IntText, 5, "Tournament")
-        self.n_transfer, self.top = _field(w.IntText, 4, "Transfers n"), _field(w.FloatText, 0.2, "Top r")
-        self.window = _field(w.IntText, 5, "Window m")
-        self.embedding = _field(w.Dropdown, "node2vec", "Embedding", options=list(EMBEDDINGS))
-        self.roles = TaskRoles()  # which tasks send and which receive transferred cells
+        self.form = SearchForm(training=self.area.limits.training, safe=self._safe)  # a demo only looks scores up
+        for name in CONTROLS:  # dash.algorithm, dash.budget, ...: the form's controls
+            setattr(self, name, getattr(self.form, name))
         self.start_button, self.stop_button, self.resume_button, self.clear_button = (w.Button(
             description=d, icon=i) for d, i in (("Start", "play"), ("Stop", "stop"), ("Resume", "repeat"),
                                                 ("clear earlier runs", "eraser")))
         self.start_button.button_style, self.stop_button.disabled = "primary", True
-        self.evaluation.disabled = not self.area.limits.training  # a shared demo only looks scores up
         self.resume_choice = _field(w.Dropdown, None, "Resumable", "420px", options=[])
         self.status, self.progress_text, self.transfer_log, self.results = w.HTML(), w.HTML(), w.HTML(), w.HTML()
         self.progress_bar = w.IntProgress(0, min=0, max=1, layout=w.Layout(width="420px"))
         self.figure = dashboard_figure()
-        for widget, handler in ((self.benchmark, self._on_benchmark), (self.algorithm, self._on_algorithm),
-                                (self.evaluation, self._on_evaluation), (self.training.kind, self._on_algorithm)):
-            widget.observe(lambda _, handler=handler: self._safe(handler), names="value")
         for button, action in ((self.start_button, self.start), (self.stop_button, self.stop),
                                (self.resume_button, self.resume), (self.clear_button, self.clear)):
             button.on_click(lambda _, action=action: self._safe(action))
-        row = dict(flex_flow="row wrap", grid_gap="6px 18px", align_items="center")
-        knobs = [self.n_transfer, self.top, self.window, self.embedding, self.roles]
-        self.knobs = w.HBox(knobs, layout=w.Layout(**row))
-        self.evolution_knobs = w.HBox([self.population, self.tournament], layout=w.Layout(**row))
-        self.table_tasks = w.HBox([w.Label("Tasks", layout=w.Layout(width="110px")), self.task_boxes],
-                                  layout=w.Layout(**row))
-        controls = [[self.evaluation, self.benchmark, self.algorithm, self.seed], [self.table_tasks, self.training.box],
-                    [self.budget, self.evolution_knobs, self.stop_on_optimum], [self.knobs],
-                    [self.start_button, self.stop_button, self.resume_choice, self.resume_button, self.clear_button],
+        controls = [[self.start_button, self.stop_button, self.resume_choice, self.resume_button, self.clear_button],
                     [self.status], [self.progress_bar, self.progress_text], [self.training.epoch_text]]
         panels = w.HBox([self.transfer_log, self.results], layout=w.Layout(flex_flow="row wrap", grid_gap="24px"))
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
-        super().__init__([w.HBox(c, layout=w.Layout(**row)) for c in controls] + [self.figure, panels], **kwargs)
-        self._on_benchmark()
-        self._on_evaluation()
+        super().__init__([*self.form.rows, *(w.HBox(c, layout=w.Layout(**ROW)) for c in controls), self.figure,
+                          panels], **kwargs)
         self.refresh_runs()
 
     @property
     def training_mode(self) -> bool:
         """Whether Start trains every candidate (else it looks scores up in the benchmark's table)."""
-        return self.evaluation.value == "train"
+        return self.form.training_mode
 
     @property
     def tasks(self) -> list[str]:
         """The ticked tasks: the benchmark's (in its order), or in training mode the data sets."""
-        return self.training.tasks if self.training_mode else [c.description for c in self.task_boxes.children
-                                                               if c.value]
-
-    def _on_evaluation(self) -> None:
-        train = self.training_mode
-        if train:
-            self.benchmark.value = "nb201"  # the space training builds networks of
-            self.training.show_device()
-        if self.budget.value == (100 if train else 10):  # each default suits its mode: seconds on a CPU
-            self.budget.value = 10 if train else 100
-        self.benchmark.disabled = train
-        self.table_tasks.layout.display, self.training.box.layout.display = ("none", "flex") if train else ("flex",
-                                                                                                            "none")
-        self.stop_on_optimum.layout.display = "none" if train else None
-
-    def _on_benchmark(self) -> None:
-        tasks = benchmarks.load(self.benchmark.value).tasks
-        default = DEFAULT_TASKS.get(self.benchmark.value, tasks)
-        self.task_boxes.children = [w.Checkbox(t in default, description=t, indent=False) for t in tasks]
-        self._on_algorithm()
-
-    def _on_algorithm(self) -> None:
-        name, space = self.algorithm.value, self._space()
-        self.knobs.layout.display = "flex" if name in TRANSFERRING else "none"
-        for knob in (self.top, self.window, self.embedding):
-            knob.layout.display = None if name in RANKING else "none"
-        self.evolution_knobs.layout.display = "none" if name == "random" else "flex"
-        self.embedding.value = {**BASE[space], **VARIANTS.get(name, {})}.get("embedding", "node2vec")
-
-    def _space(self) -> str:
-        """The search space: the table's, or in training mode that of the cells trained."""
-        return self.training.space if self.training_mode else self.benchmark.value
-
-    def _overrides(self) -> dict:
-        name = self.algorithm.value
-        kw = {} if name == "random" else {"population_size": self.population.value,
-                                          "tournament_size": self.tournament.value}
-        if name in TRANSFERRING:
-            kw.update(n_transfer=self.n_transfer.value, **self.roles.overrides())
-        if name in RANKING:
-            kw.update(top=self.top.value, window=self.window.value, embedding=self.embedding.value)
-        return kw
+        return self.form.tasks
 
     def start(self):
         """Start a run with the current settings; returns its handle, or None (the error is in the status)."""
@@ -180,18 +111,14 @@ class SearchDashboard(SyncedBox):
 
     def _start(self):
         self._check_idle()
-        train = self.training_mode
-        if not self.tasks:
-            names = [c.description for c in (self.training if train else self).task_boxes.children]
-            raise ParameterError(f"no {'data set' if train else 'task'} is ticked; tick some of {names}")
+        form, train = self.form, self.form.training_mode
+        form.check_tasks()
         self.area.check_run(self.budget.value, len(self.tasks), train)
-        strategy = make_strategy(self.algorithm.value, self._space(), self.tasks, **self._overrides())
-        run_dir = self.area.new_run_dir(f"{self.algorithm.value}-{'train' if train else self.benchmark.value}"
-                                        f"-s{self.seed.value}")
-        evaluator = self.training.make_evaluator(run_dir, self.seed.value) if train else TableEvaluator(
-            self.benchmark.value)
-        handle = self.area.guarded(start_run, strategy, evaluator, budget=self.budget.value, seed=self.seed.value,
-                                   stop_on_optimum=self.stop_on_optimum.value and not train, run_dir=run_dir)
+        strategy = form.make_strategy()
+        run_dir = self.area.new_run_dir(form.run_name())
+        handle = self.area.guarded(start_run, strategy, form.make_evaluator(run_dir), budget=self.budget.value,
+                                   seed=self.seed.value, stop_on_optimum=self.stop_on_optimum.value and not train,
+                                   run_dir=run_dir)
         self._follow(handle, f"{self.algorithm.value} seed {self.seed.value}")
         return handle
 

@@ -17,7 +17,7 @@ from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
 __all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "FigureWidget", "SyncedBox", "cell_strings", "guarded",
-           "silenced", "sync_figures"]
+           "rgba", "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -80,6 +80,16 @@ class FigureWidget(go.FigureWidget):
         alone (call after that state is refreshed, see :func:`sync_figures`)."""
         for name in [n for n in self.trait_names() if n.startswith("_py2js_")]:
             super().__setattr__(name, None)
+
+
+def rgba(color: str, alpha: float) -> str:
+    """``#rrggbb`` as a CSS ``rgba()`` of opacity ``alpha`` (the figures' bands).
+
+    >>> rgba("#0072b2", 0.16)
+    'rgba(0,114,178,0.16)'
+    """
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def guarded(fn: Callable[[], Any], report: Callable[[str], None]) -> Any:

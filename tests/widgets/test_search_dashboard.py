@@ -74,19 +74,6 @@ def test_defaults_are_the_papers_tasks_and_table_one(dash):
     assert (dash.population.value, dash.tournament.value) == (10, 5)
 
 
-@pytest.mark.parametrize("algorithm, knobs, ranking, evolution", [
-    ("ktnas", "flex", None, "flex"), ("ktnas-onehot", "flex", None, "flex"),
-    ("random-transfer", "flex", "none", "flex"), ("rea", "none", "none", "flex"), ("random", "none", "none", "none")])
-def test_knobs_show_only_for_strategies_that_use_them(dash, algorithm, knobs, ranking, evolution):
-    dash.algorithm.value = algorithm
-    assert dash.knobs.layout.display == knobs
-    assert dash.top.layout.display == dash.window.layout.display == dash.embedding.layout.display == ranking
-    assert dash.evolution_knobs.layout.display == evolution
-    assert dash.budget.layout.display is None  # each control owns its layout
-    if algorithm == "ktnas-onehot":
-        assert dash.embedding.value == "onehot"
-
-
 def test_finished_run_draws_curves_progress_and_results(finished):
     dash, handle = finished
     res = handle.result
