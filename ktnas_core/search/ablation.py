@@ -35,12 +35,12 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from ..validation import check_int
 from ..errors import ParameterError
 from .experiments import experiment
 from .reproduce import run_many
 from .reproduce_report import format_p, paired_by_seed, per_seed
 from .stats import describe
-from .strategies import check_int
 
 __all__ = ["ABLATIONS", "ablation", "format_ablation"]
 

@@ -32,6 +32,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ..validation import check_int
 from ..errors import DataIntegrityError, KtnasError, ParameterError, RecoveryWarning
 from . import checkpoint as ck
 from . import recovery
@@ -39,7 +40,6 @@ from .evaluators import Evaluation, evaluator_from_config
 from .events import Evaluated, Event, EventLog, GenerationDone, RunFailed, RunFinished, RunStarted, read_events
 from .multitask import Independent, MultiTaskStrategy
 from .training import TrainingStopped  # light: torch is imported only when a candidate trains
-from .strategies import check_int
 
 __all__ = ["Search", "SearchResult", "TaskResult", "run_search", "resume", "multitask_classes",
            "strategy_from_config"]

@@ -40,9 +40,9 @@ from typing import Sequence
 
 import numpy as np
 
+from ..validation import check_int
 from ..errors import DataIntegrityError, ParameterError
 from .experiments import REFERENCE, experiment
-from .strategies import check_int
 
 __all__ = ["RESULTS_DIR", "CPU_RESULTS_DIR", "Reproduction", "load_result", "load_ablation", "found_curves",
            "best_curves", "darts_plan", "demo_strategies", "stored_summary"]

@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..validation import check_int
 from ..errors import ParameterError
 from .driver import run_search
 from .evaluators import TableEvaluator
@@ -41,7 +42,6 @@ from .events import Evaluated, Transferred
 from .experiments import EXPERIMENTS, PAPER, PAPER_NAMES, REFERENCE, Experiment, experiment
 from .presets import STRATEGY_NAMES, make_strategy
 from .reproduce_report import format_table, plots, summarize
-from .strategies import check_int
 
 __all__ = ["EXPERIMENTS", "Experiment", "PAPER", "PAPER_NAMES", "REFERENCE", "reproduce", "run_one", "run_many",
            "summarize", "format_table", "plots"]

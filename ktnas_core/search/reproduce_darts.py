@@ -164,7 +164,7 @@ def reproduce_darts(tasks: Sequence[str] = TASK_SETS["mnist"], *, strategies: Se
         retraining, and the random control's; ``seconds``.
     """
     from ..spaces import get_space
-    from .strategies import check_int
+    from ..validation import check_int
     from .training import TrainingEvaluator
 
     tasks = _check_tasks(tasks)

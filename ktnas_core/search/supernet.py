@@ -44,9 +44,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError
+from ..validation import check_flag, check_int
 from .evaluators import Evaluation
 from .trainer import EpochInfo, TrainingStopped, _tensors, amp_dtype_for, resolve_device
-from .training import _candidate_seed, _flag, _int, check_data_and_hooks, check_task
+from .training import _candidate_seed, check_data_and_hooks, check_task
 
 __all__ = ["SupernetEvaluator", "supernet_evaluator_from_config"]
 
@@ -108,15 +109,17 @@ class SupernetEvaluator:
                  on_epoch: Callable[[EpochInfo], Any] | None = None, subset: int | None = None, threads: int = 1,
                  rescore_parents: bool = True, warmup_epochs: int = 0):
         self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
-        self.C, self.layers = _int("C", C), _int("layers", layers, 3)
-        self.batch_size, self.schedule_epochs = _int("batch_size", batch_size), _int("schedule_epochs", schedule_epochs)
-        self.valid_batches = None if valid_batches is None else _int("valid_batches", valid_batches)
-        self.warmup_epochs = _int("warmup_epochs", warmup_epochs, 0)
-        self.pool_size, self.seed, self.threads = _int("pool_size", pool_size, 0), _int("seed", seed, 0), _int(
-            "threads", threads)
+        self.C, self.layers = check_int("C", C), check_int("layers", layers, 3)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.schedule_epochs = check_int("schedule_epochs", schedule_epochs)
+        self.valid_batches = None if valid_batches is None else check_int("valid_batches", valid_batches)
+        self.warmup_epochs = check_int("warmup_epochs", warmup_epochs, 0)
+        self.pool_size, self.seed = check_int("pool_size", pool_size, 0), check_int("seed", seed, 0)
+        self.threads = check_int("threads", threads)
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0")
-        self.lr, self.amp, self.rescore_parents = float(lr), _flag("amp", amp), _flag("rescore_parents", rescore_parents)
+        self.lr, self.amp = float(lr), check_flag("amp", amp)
+        self.rescore_parents = check_flag("rescore_parents", rescore_parents)
         self.stop, self.on_epoch = stop, on_epoch
         self.state_dir = None if state_dir is None else Path(state_dir)
         self.device_request = device
@@ -355,7 +358,7 @@ class SupernetEvaluator:
         check_task(self.datasets, task)
         genomes = [self.space.coerce(a) for a in archs]
         state = self._state(task)
-        every = _flag("all_valid", all_valid)
+        every = check_flag("all_valid", all_valid)
         keys = [(task, str(g), every) for g in genomes]
         todo = {k: g for k, g in zip(keys, genomes) if self._rescored.get(k, (None,))[0] != state.epoch}
         if todo:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import DataIntegrityError, ParameterError, UnknownArchitectureError, UnknownTaskError
+from ..validation import check_flag, check_int
 from .evaluators import Evaluation
 from .trainer import (RECIPES, EpochInfo, TrainJob, TrainingStopped, process_pool, read_progress, resolve_device,
                       train_candidate)
@@ -60,18 +61,6 @@ DEFAULT_CELLS = {"nb201": 1, "tnb101_micro": 1, "darts": 5}
 CACHE_VERSION = 2
 _SPEC_KEYS = ("name", "subset", "valid_fraction", "seed", "root")
 _RECORD_KEYS = ("arch", "task", "score", "test_accuracy", "params", "seconds", "epochs", "seed")
-
-
-def _int(name: str, value: Any, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ParameterError(f"{name}={value!r} is out of range; allowed: an integer >= {low}")
-    return int(value)
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ParameterError(f"{name}={value!r} must be True or False")
-    return value
 
 
 def _spec(task: str, value: Any, subset: int | None) -> dict:
@@ -92,7 +81,7 @@ def check_data_and_hooks(datasets: Any, subset: Any, stop: Any, on_epoch: Any) -
     """The checked per-task dataset specs and default ``subset`` of a training evaluator; checks ``stop``
     (an object with ``is_set()``) and ``on_epoch`` (callable), each None allowed."""
     if subset is not None and not isinstance(subset, Mapping):
-        subset = _int("subset", subset)
+        subset = check_int("subset", subset)
     subset = dict(subset) if isinstance(subset, Mapping) else subset
     if not isinstance(datasets, Mapping) or not datasets or not all(isinstance(t, str) for t in datasets):
         raise ParameterError(f"datasets={datasets!r} must be a non-empty dict task name -> dataset")
@@ -184,16 +173,17 @@ class TrainingEvaluator:
             raise ParameterError(f"recipe={recipe!r} is not known; allowed: {sorted(RECIPES)} or None")
         self.space_name, self.recipe = space, recipe
         self.datasets, self.subset = check_data_and_hooks(datasets, subset, stop, on_epoch)
-        self.epochs, self.batch_size = _int("epochs", epochs), _int("batch_size", batch_size)
-        self.C, self.N, self.seed = _int("C", C), _int("N", N, 3 if space == "darts" else 1), _int("seed", seed, 0)
-        self.threads = _int("threads", threads)
+        self.epochs, self.batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
+        self.C, self.N = check_int("C", C), check_int("N", N, 3 if space == "darts" else 1)
+        self.seed = check_int("seed", seed, 0)
+        self.threads = check_int("threads", threads)
         if lr is not None and (isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf):
             raise ParameterError(f"lr={lr!r} is out of range; allowed: a number > 0, or None for the recipe's")
         self.lr = None if lr is None else float(lr)
-        self.amp, self.deterministic = _flag("amp", amp), _flag("deterministic", deterministic)
+        self.amp, self.deterministic = check_flag("amp", amp), check_flag("deterministic", deterministic)
         self.stop, self.on_epoch = stop, on_epoch
         self.cache_dir = None if cache_dir is None else Path(cache_dir)
-        self.workers = None if workers is None else _int("workers", workers)
+        self.workers = None if workers is None else check_int("workers", workers)
         if scheduler is not None and not (isinstance(scheduler, str) and scheduler.strip()):
             raise ParameterError(f"scheduler={scheduler!r} must be a Dask scheduler address like "
                                  "'tcp://host:8786', or None")
