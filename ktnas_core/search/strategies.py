@@ -2,14 +2,14 @@
 
 A strategy proposes architectures with :meth:`ask` and learns their scores
 with :meth:`tell`; it never evaluates anything itself, so one loop
-(:mod:`ktnas_core.search.driver`) runs any strategy against any evaluator.
+(:mod:`ktnas_core.runs.driver`) runs any strategy against any evaluator.
 ``state_dict`` / ``load_state_dict`` capture everything, RNG included, so a
 checkpoint restores a strategy exactly.
 
 Examples
 --------
 >>> from ktnas_core.search.strategies import RegularizedEvolution
->>> from ktnas_core.search.evaluators import TableEvaluator
+>>> from ktnas_core.evaluation.base import TableEvaluator
 >>> ev = TableEvaluator("nb201")
 >>> rea = RegularizedEvolution("nb201", random_state=0)
 >>> for _ in range(30):
@@ -26,9 +26,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from ..validation import check_choice, check_int, make_rng
+from ..validation import check_int, make_rng
 from ..spaces import get_space
-from .evaluators import Evaluation
+from ..evaluation.base import Evaluation
 
 __all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "STRATEGIES"]
 
