@@ -2,7 +2,7 @@
 
 :class:`SupernetEvaluator` follows the evaluator protocol.  Once per generation (the loop calls
 :meth:`SupernetEvaluator.begin_generation`; used alone, every call is a generation) the task's
-supernet (:class:`~ktnas_core.networks.darts.DartsSupernet`) trains for one epoch on the train
+supernet (:class:`~ktnas_core.networks.darts_supernet.DartsSupernet`) trains for one epoch on the train
 split, each mini-batch through one architecture drawn uniformly from the call's new cells and
 the task's last ``pool_size`` scored (the parents); a strategy that evaluates transferred cells
 and children in two calls still gets one epoch (with the first call's cells).  Every new cell
@@ -157,7 +157,7 @@ class SupernetEvaluator:
             return self._tasks[task]
         import torch
 
-        from ..networks.darts import DartsSupernet
+        from ..networks.darts_supernet import DartsSupernet
         from ..torch_session import torch_session
 
         x_tr, *_, num_classes = _tensors(self.datasets[task], self.device)
