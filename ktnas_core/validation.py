@@ -36,8 +36,8 @@ __all__ = ["is_int", "check_int", "check_rate", "check_choice", "check_flag", "m
 
 def is_int(value: Any, low: int, high: int | None = None) -> bool:
     """Whether ``value`` is an integer (not a bool) with ``low <= value <= high`` (no upper bound if None)."""
-    return (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high))
+    return bool(isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+                and (high is None or value <= high))
 
 
 def check_int(name: str, value: Any, low: int = 1, high: int | None = None) -> int:
