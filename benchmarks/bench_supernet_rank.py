@@ -2,11 +2,11 @@
 
 For each task, ``--cells`` random DARTS-style cells are scored two ways on the same real data:
 
-* **supernet**: one :class:`~ktnas_core.search.supernet.SupernetEvaluator` supernet trained
+* **supernet**: one :class:`~ktnas_core.evaluation.supernet.SupernetEvaluator` supernet trained
   for ``--supernet-epochs`` epochs, each mini-batch through one of these cells drawn
   uniformly, then each cell scored by its validation accuracy with the shared weights;
 * **standalone**: each cell's own network trained from scratch
-  (:class:`~ktnas_core.search.training.TrainingEvaluator`, ``--epochs`` epochs), scored by its
+  (:class:`~ktnas_core.evaluation.training.TrainingEvaluator`, ``--epochs`` epochs), scored by its
   test accuracy.
 
 It prints Kendall's tau between the two orders (1: the supernet ranks cells exactly as
@@ -32,8 +32,8 @@ from pathlib import Path
 
 def rank_study(task: str, cells: list, subset: dict, supernet_epochs: int, epochs: int) -> dict:
     from ktnas_core.disorder import kendall_tau
-    from ktnas_core.search.supernet import SupernetEvaluator
-    from ktnas_core.search.training import TrainingEvaluator
+    from ktnas_core.evaluation.supernet import SupernetEvaluator
+    from ktnas_core.evaluation.training import TrainingEvaluator
 
     t0 = time.perf_counter()
     from ktnas_core.spaces import get_space

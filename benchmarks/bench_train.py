@@ -5,7 +5,7 @@ Two settings, each on real data:
 * ``nb201``: the NAS-Bench-201 network itself (C=16, N=5) on Fashion-MNIST 28x28
   (Debian's ``dataset-fashion-mnist``; the setting is skipped with a note when the files
   are missing);
-* ``small``: the CPU setting of :class:`~ktnas_core.search.training.TrainingEvaluator`
+* ``small``: the CPU setting of :class:`~ktnas_core.evaluation.training.TrainingEvaluator`
   (C=8, N=1) on scikit-learn's 8x8 digits.
 
 Images/s counts training steps only (forward, backward, SGD step, as the evaluator
@@ -90,7 +90,7 @@ def images_per_second(setting: str, device: str, steps: int, batch_size: int, th
 
 
 def candidate_seconds(device: str, threads: int) -> float:
-    from ktnas_core.search.training import TrainingEvaluator
+    from ktnas_core.evaluation.training import TrainingEvaluator
 
     ev = TrainingEvaluator({"digits": "digits"}, device=device, threads=threads)
     ev.evaluate(["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"], "digits")  # warm-up
@@ -100,8 +100,8 @@ def candidate_seconds(device: str, threads: int) -> float:
 
 def parallel_speedup(candidates: int, epochs: int, workers: int, dask_profiler: str = "both") -> dict:
     """Wall seconds to train ``candidates`` small cells serially, on a process pool and on Dask."""
-    from ktnas_core.search.trainer import process_pool
-    from ktnas_core.search.training import TrainingEvaluator
+    from ktnas_core.evaluation.trainer import process_pool
+    from ktnas_core.evaluation.training import TrainingEvaluator
     from ktnas_core.spaces import get_space
 
     space = get_space("nb201")
@@ -157,7 +157,7 @@ def parallel_speedup(candidates: int, epochs: int, workers: int, dask_profiler: 
 
 def _warm_worker(_):
     """Import torch, load the data set and train once in a worker before the clock starts."""
-    from ktnas_core.search.trainer import TrainJob, train_candidate
+    from ktnas_core.evaluation.trainer import TrainJob, train_candidate
 
     train_candidate(TrainJob(task="digits", arch=CELL, space="nb201", dataset={"name": "digits"}, epochs=1, C=8))
     return True

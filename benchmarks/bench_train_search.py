@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ktnas_core.search import make_strategy, run_search  # noqa: E402
-from ktnas_core.search.training import TrainingEvaluator  # noqa: E402
+from ktnas_core.evaluation.training import TrainingEvaluator  # noqa: E402
 from ktnas_core.spaces import get_space  # noqa: E402
 
 TASKS = ("digits", "fashion-mnist")

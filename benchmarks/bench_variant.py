@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 
-from ktnas_core.search.reproduce import run_many
-from ktnas_core.search.stats import describe, paired_test
+from ktnas_core.experiments.reproduce import run_many
+from ktnas_core.experiments.stats import describe, paired_test
 
 TASKS = ("cifar10", "cifar100", "ImageNet16-120")
 CORRS, LENGTHS, KS = (0.5, 0.8, 0.95), (1.0, 2.0), (10, 20)

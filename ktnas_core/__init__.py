@@ -15,8 +15,11 @@ Submodules: :mod:`~ktnas_core.spaces` (search spaces), :mod:`~ktnas_core.benchma
 (architectures as graphs), :mod:`~ktnas_core.embedding` (one-hot, path, node2vec, arch2vec),
 :mod:`~ktnas_core.transfer_rank` (the transfer-rank classifier), :mod:`~ktnas_core.predictors`
 (performance predictors), :mod:`~ktnas_core.networks` and :mod:`~ktnas_core.zero_cost`
-(PyTorch networks, synflow), :mod:`~ktnas_core.search` (the search loop),
-:mod:`~ktnas_core.errors` (typed errors), :mod:`~ktnas_core.cli` (the ``ktnas`` command).
+(PyTorch networks, synflow), :mod:`~ktnas_core.search` (search strategies),
+:mod:`~ktnas_core.evaluation` (evaluators: table look-up, training, supernet), :mod:`~ktnas_core.runs`
+(the run loop, run folders, checkpoints, reports), :mod:`~ktnas_core.experiments` (the paper's experiments),
+:mod:`~ktnas_core.errors` (typed errors), :mod:`~ktnas_core.validation` (argument checks),
+:mod:`~ktnas_core.cli` (the ``ktnas`` command).  ``docs/architecture.md`` shows how they depend on each other.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from __future__ import annotations
 import importlib
 
 __version__ = "0.1.0"
-_SUBMODULES = {"benchmarks", "cli", "disorder", "embedding", "errors", "graphs", "networks", "predictors",
-               "datasets", "projection", "search", "spaces", "svgplot", "transfer_rank", "zero_cost"}
+_SUBMODULES = {"atomic", "benchmarks", "cli", "disorder", "embedding", "errors", "evaluation", "experiments", "graphs",
+               "networks", "predictors", "datasets", "projection", "runs", "search", "spaces", "svgplot",
+               "transfer_rank", "validation", "zero_cost"}
 __all__ = ["__version__", *sorted(_SUBMODULES)]
 
 

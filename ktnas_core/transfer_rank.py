@@ -34,6 +34,7 @@ from sklearn.exceptions import NotFittedError
 
 from .errors import ParameterError
 from .spaces.base import check_rng
+from .validation import is_int
 
 __all__ = ["LABEL_POPULATIONS", "TIE_BREAKS", "TransferChoice", "TransferDecision", "TransferMemory",
            "TransferRanker", "label_transfers", "top_count"]  # fmt: skip
@@ -46,7 +47,7 @@ _TIE_TOL = 1e-12  # similarities within this of the best count as equal
 
 
 def _int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+    if not is_int(value, low):
         raise ParameterError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
     return int(value)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from ktnas_core.search.rundirs import RunArea, run_area
+from ktnas_core.runs.rundirs import RunArea, run_area
 
 from .disorder_view import DisorderView
 from .style import COLORS, SyncedBox, sync_figures
@@ -73,7 +73,7 @@ class App(SyncedBox):
     ----------
     disorder, embedding_map, cell_view, dashboard, compare, search_map, lineage, paper
         The views, for scripting the app (e.g. ``app.cell_view.show(6111)``).
-    runs : ktnas_core.search.rundirs.RunArea
+    runs : ktnas_core.runs.rundirs.RunArea
         Where the dashboard's runs go (this visitor's folder in demo mode), confined, with its limits.
     """
 
@@ -189,7 +189,7 @@ def build_app(benchmark: str = "nb201", runs_dir: str | None = None) -> App:
         ``$KTNAS_RUNS_DIR``, else ``runs`` in the working directory.  Run directories are
         confined to it.  With ``KTNAS_DEMO=1`` each app (each Voilà visitor: one kernel) gets
         its own ``visitor-<id>`` folder under it and the demo limits apply; the ``KTNAS_*``
-        variables of :mod:`ktnas_core.search.rundirs` set them.
+        variables of :mod:`ktnas_core.runs.rundirs` set them.
 
     >>> app = build_app()
     >>> app.children[1].titles

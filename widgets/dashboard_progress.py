@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ktnas_core.search.runner import FINISHED_REASONS
+from ktnas_core.runs.runner import FINISHED_REASONS
 
 from .style import COLORS
 
@@ -15,7 +15,7 @@ def progress(handle, trace, done0: int = 0) -> tuple[int, int, str]:
     ``handle`` is the RunHandle (None for a loaded run); ``done0`` the evaluations it had done when
     it was followed (a resumed run's rate counts only what it did since).
 
-    >>> from ktnas_core.search.runner import RunTrace
+    >>> from ktnas_core.runs.runner import RunTrace
     >>> progress(None, RunTrace(("cifar10",), "a run"))[:2]
     (1, 0)
     """

@@ -2,9 +2,9 @@
 
 :class:`TrainingPanel` holds the controls of a search that trains its candidates: what is
 trained (every NB201, DARTS-style or TransNAS-Bench-101 cell from scratch with
-:class:`~ktnas_core.search.training.TrainingEvaluator`, on one or more worker processes,
+:class:`~ktnas_core.evaluation.training.TrainingEvaluator`, on one or more worker processes,
 or DARTS-style cells scored by one weight-sharing supernet per task with
-:class:`~ktnas_core.search.supernet.SupernetEvaluator`), the data sets as tasks, epochs,
+:class:`~ktnas_core.evaluation.supernet.SupernetEvaluator`), the data sets as tasks, epochs,
 network width and depth, the subset sizes, the device line and the per-epoch progress
 line.  ``on_epoch`` runs in the search's worker thread and only appends to a deque, which
 :meth:`TrainingPanel.drain` empties on the kernel's event loop.
@@ -34,8 +34,8 @@ import ipywidgets as w
 
 from ktnas_core.datasets import DATASETS, dataset_info
 from ktnas_core.search.events import summarize_log
-from ktnas_core.search.runner import run_status
-from ktnas_core.search.training import DEFAULT_CELLS
+from ktnas_core.runs.runner import run_status
+from ktnas_core.evaluation.training import DEFAULT_CELLS
 
 from .style import COLORS
 
@@ -169,7 +169,7 @@ def device_html(device: str, note: str | None) -> str:
 
 
 def epoch_html(info) -> str:
-    """The progress line of one :class:`~ktnas_core.search.training.EpochInfo`."""
+    """The progress line of one :class:`~ktnas_core.evaluation.training.EpochInfo`."""
     if info.arch == "supernet":
         text = (f"supernet of {info.task}: epoch {info.epoch} (annealing over {info.epochs}), loss "
                 f"{info.train_loss:.3f}, best cell of the generation {info.valid_accuracy:.1f}% ({info.seconds:.1f} s)")
@@ -237,11 +237,11 @@ class TrainingPanel:
         datasets = {t: {"name": t, "subset": dict(sub)} for t in self.tasks}
         common = dict(C=self.C.value, seed=seed, stop=self.stop_flag, on_epoch=self._epochs.append)
         if self.kind.value == "supernet":
-            from ktnas_core.search.supernet import SupernetEvaluator
+            from ktnas_core.evaluation.supernet import SupernetEvaluator
 
             return self._use(SupernetEvaluator(datasets, layers=self.N.value, state_dir=Path(run_dir) / "supernet",
                                                **common))
-        from ktnas_core.search.training import TrainingEvaluator
+        from ktnas_core.evaluation.training import TrainingEvaluator
 
         workers = self.workers.value if self.workers.value != 1 else None
         return self._use(TrainingEvaluator(datasets, space=self.kind.value, epochs=self.epochs.value, N=self.N.value,

@@ -12,7 +12,7 @@ What a visitor can reach, and what is shut:
   the kernel, and logged.  Voilà's own list of allowed message types does the same a second time.
 * It binds 127.0.0.1 unless ``--host`` says otherwise (then put it behind a TLS proxy).
 * ``--demo`` (or ``KTNAS_DEMO=1``): each visitor (each kernel) gets its own runs folder and
-  the limits of :mod:`ktnas_core.search.rundirs`; a visitor past ``KTNAS_MAX_VISITORS``
+  the limits of :mod:`ktnas_core.runs.rundirs`; a visitor past ``KTNAS_MAX_VISITORS``
   (default 8 in demo mode) gets a polite 503, and kernels idle for ``KTNAS_IDLE_TIMEOUT``
   seconds (default 1800) are shut down even with their page open.
 * Every page is served from this server alone (:class:`AppPageHandler` drops the icon CSS
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["KTNAS_PLOTLY_BUNDLE"] = "1"  # figures import plotly's code from this server (widgets.style)
     os.environ["KTNAS_APP_KERNEL"] = "1"  # the kernels skip an import the app never needs (widgets/__init__)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    from ktnas_core.search.rundirs import Limits
+    from ktnas_core.runs.rundirs import Limits
 
     limits = Limits.from_env()  # refuses a bad KTNAS_* value before anything starts
     visitors = _env_int("KTNAS_MAX_VISITORS", DEMO_MAX_VISITORS if demo else 0)

@@ -8,7 +8,7 @@ circle: -1, its children did not; a plain dot: no children).  The small grey dot
 children on the target (sized by their rank), and faint dots the candidates the ranking turned
 down (tick *rejected candidates*).  Hover for phi, scores and ranks; **click a node or a child**
 to draw that cell in the cell view below; the two buttons jump to a transfer that helped and
-one that did not.  The data is :func:`ktnas_core.search.lineage.read_lineage` of the run.
+one that did not.  The data is :func:`ktnas_core.runs.lineage.read_lineage` of the run.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -36,7 +36,7 @@ from pathlib import Path
 import ipywidgets as w
 
 from ktnas_core.errors import KtnasError, ParameterError
-from ktnas_core.search.lineage import Transfer, read_lineage
+from ktnas_core.runs.lineage import Transfer, read_lineage
 
 from .cell_view import CellView
 from .compare_figure import PALETTE

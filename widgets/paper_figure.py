@@ -2,11 +2,11 @@
 
 Table II (NAS-Bench-201) shows the share of runs that have found each task's optimum against
 evaluations (log axis), Table III (TransNAS-Bench-101 micro) the mean best-so-far; both come from
-:mod:`ktnas_core.search.paper_results`.  Every trace is made once (:data:`MAX_STRATEGIES` x
+:mod:`ktnas_core.experiments.paper_results`.  Every trace is made once (:data:`MAX_STRATEGIES` x
 :data:`N_PANELS` slots of three: the band's lower edge, its upper edge filled down to it, the line)
 and only restyled.
 
->>> from ktnas_core.search.paper_results import load_result
+>>> from ktnas_core.experiments.paper_results import load_result
 >>> fig = paper_figure()
 >>> len(fig.data) == 3 * MAX_STRATEGIES * N_PANELS
 True
@@ -23,8 +23,8 @@ import html
 
 from plotly.subplots import make_subplots
 
-from ktnas_core.search.experiments import EXPERIMENTS, experiment
-from ktnas_core.search.paper_results import best_curves, found_curves
+from ktnas_core.experiments.catalog import EXPERIMENTS, experiment
+from ktnas_core.experiments.paper_results import best_curves, found_curves
 
 from .compare_figure import PALETTE
 from .style import FONT, FigureWidget, rgba

@@ -1,11 +1,11 @@
 """The Paper tab's tables: the reproduced Table II or III beside the paper's numbers, its CSV and
 JSON exports, the shipped ablation, and what the DARTS-style Tables IV-VI need.
 
-Each function renders what it is given (a result of :mod:`ktnas_core.search.paper_results` and
-its :func:`~ktnas_core.search.reproduce_report.summarize` rows) as HTML; :class:`~widgets.paper_view.PaperView`
+Each function renders what it is given (a result of :mod:`ktnas_core.experiments.paper_results` and
+its :func:`~ktnas_core.experiments.reproduce_report.summarize` rows) as HTML; :class:`~widgets.paper_view.PaperView`
 decides what is shown.
 
->>> from ktnas_core.search.paper_results import load_ablation
+>>> from ktnas_core.experiments.paper_results import load_ablation
 >>> quantities({"experiment": "nb201"}), quantities({"experiment": "tnb101"})[-1]
 (['cifar10', 'cifar100', 'ImageNet16-120', 'total'], 'rank')
 >>> "Ablation" in ablation_html("nb201", load_ablation("nb201")), "--ablation" in ablation_html("nb201", None)
@@ -19,9 +19,9 @@ import html
 import io
 import json
 
-from ktnas_core.search.experiments import PAPER, PAPER_ALIASES, PAPER_NAMES, experiment, paper_numbers
-from ktnas_core.search.paper_results import darts_plan
-from ktnas_core.search.reproduce_report import format_p
+from ktnas_core.experiments.catalog import PAPER, PAPER_ALIASES, PAPER_NAMES, experiment, paper_numbers
+from ktnas_core.experiments.paper_results import darts_plan
+from ktnas_core.experiments.reproduce_report import format_p
 
 from .dashboard_training import link
 from .style import COLORS
@@ -74,7 +74,7 @@ def long_rows(shown: dict, rows: list, reference: str) -> list[dict]:
 
 
 def table_html(shown: dict, rows: list, reference: str) -> str:
-    """The table of ``rows`` (:func:`~ktnas_core.search.reproduce_report.summarize` of ``shown`` against
+    """The table of ``rows`` (:func:`~ktnas_core.experiments.reproduce_report.summarize` of ``shown`` against
     ``reference``) beside the paper's numbers, with the paper's rows none of ours stands for."""
     name, columns = shown["experiment"], quantities(shown)
     exp, paper, last = experiment(name), PAPER[name], columns[-1]

@@ -1,10 +1,10 @@
 """The Paper tab: the paper's Tables II and III reproduced in the page, beside the paper's numbers.
 
 Everything shown comes from the core's experiments API: the shipped result of ``ktnas reproduce
-NAME --out docs/results`` (:func:`ktnas_core.search.paper_results.load_result`) opens at once; **Run**
+NAME --out docs/results`` (:func:`ktnas_core.experiments.paper_results.load_result`) opens at once; **Run**
 recomputes the chosen strategies over seeds ``0..n-1`` in a worker thread
-(:class:`~ktnas_core.search.paper_results.Reproduction`), and the table and charts follow the seeds
-every strategy has finished.  The table is :func:`~ktnas_core.search.reproduce_report.summarize`:
+(:class:`~ktnas_core.experiments.paper_results.Reproduction`), and the table and charts follow the seeds
+every strategy has finished.  The table is :func:`~ktnas_core.experiments.reproduce_report.summarize`:
 mean with its 95% bootstrap interval, median, and the paired difference from the reference strategy
 with its interval and Wilcoxon p-value; the paper's number beside each.  The chart is the share of
 runs that have found each task's optimum with its bootstrap band (NB201) or the mean best-so-far
@@ -19,7 +19,7 @@ may make (``KTNAS_MAX_EVALS``; measured on the shipped result, e.g. random searc
 not offered; nor are more evaluations in all than that cap per run.
 
 >>> import tempfile
->>> from ktnas_core.search.rundirs import RunArea
+>>> from ktnas_core.runs.rundirs import RunArea
 >>> view = PaperView(RunArea(tempfile.mkdtemp()))
 >>> view.wait(300)  # the shipped table's intervals and tests, computed in a worker thread
 True
@@ -37,10 +37,10 @@ import time
 import ipywidgets as w
 
 from ktnas_core.errors import ParameterError
-from ktnas_core.search.experiments import PAPER, PAPER_NAMES, REFERENCE, experiment
-from ktnas_core.search.paper_results import Reproduction, demo_strategies, load_ablation, load_result, stored_summary
-from ktnas_core.search.reproduce_report import summarize
-from ktnas_core.search.rundirs import RunArea, RunLimitError
+from ktnas_core.experiments.catalog import PAPER, PAPER_NAMES, REFERENCE, experiment
+from ktnas_core.experiments.paper_results import Reproduction, demo_strategies, load_ablation, load_result, stored_summary
+from ktnas_core.experiments.reproduce_report import summarize
+from ktnas_core.runs.rundirs import RunArea, RunLimitError
 
 from .paper_figure import draw_curves, paper_curves, paper_figure
 from .paper_tables import ablation_html, darts_html, exports_html, long_rows, table_html
@@ -59,7 +59,7 @@ class PaperView(SyncedBox):
 
     Parameters
     ----------
-    area : ktnas_core.search.rundirs.RunArea
+    area : ktnas_core.runs.rundirs.RunArea
         Whose limits apply (the app's run area: this visitor's in demo mode).
 
     Attributes
@@ -67,7 +67,7 @@ class PaperView(SyncedBox):
     shown : dict
         The result on show (the shipped one, or this page's run of complete seeds).
     rows : list of dict
-        :func:`~ktnas_core.search.reproduce_report.summarize` of :attr:`shown`.
+        :func:`~ktnas_core.experiments.reproduce_report.summarize` of :attr:`shown`.
     job : Reproduction or None
     figure : FigureWidget
         One panel per task; per strategy a band (two traces) and a line.

@@ -1,6 +1,6 @@
 """Compare runs: a table of every run of this page and of its runs folder, tick several to overlay.
 
-Each row is one run directory (read with :func:`ktnas_core.search.report.read_run`): strategy,
+Each row is one run directory (read with :func:`ktnas_core.runs.report.read_run`): strategy,
 seed, benchmark, per task the evaluations to the optimum (or to the best cell found) and the
 regret, and its status.  Ticked runs are drawn on one task each in its own colour with a legend
 entry; runs of one strategy (same benchmark and tasks) over several seeds become one median
@@ -31,8 +31,8 @@ from pathlib import Path
 import ipywidgets as w
 
 from ktnas_core.errors import KtnasError, ParameterError
-from ktnas_core.search.report import COLUMNS, RunRecord, band, read_run, report_rows
-from ktnas_core.search.rundirs import RunLimitError
+from ktnas_core.runs.report import COLUMNS, RunRecord, band, read_run, report_rows
+from ktnas_core.runs.rundirs import RunLimitError
 
 from .compare_figure import MAX_SERIES, Series, compare_figure, draw_series
 from .dashboard_training import export_links, table_html

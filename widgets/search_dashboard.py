@@ -3,8 +3,8 @@
 The configuration form is :class:`~widgets.search_form.SearchForm` (its controls are the
 dashboard's attributes too: ``dash.algorithm``, ``dash.budget``, ...); this module runs what it
 describes and shows the run.  The search runs in a worker thread
-(:func:`ktnas_core.search.runner.start_run`); the dashboard's :meth:`~SearchDashboard.pump` drains
-its events on the kernel's event loop every 0.25 s, folds them (:func:`ktnas_core.search.runner.fold`)
+(:func:`ktnas_core.runs.runner.start_run`); the dashboard's :meth:`~SearchDashboard.pump` drains
+its events on the kernel's event loop every 0.25 s, folds them (:func:`ktnas_core.runs.runner.fold`)
 into a ``RunTrace`` and draws the figure (earlier runs faint beside it), progress bar and transfer
 log; the UI never waits.  In a script, call ``pump()``.
 
@@ -28,10 +28,10 @@ import ipywidgets as w
 
 from ktnas_core import benchmarks
 from ktnas_core.errors import ParameterError
+from ktnas_core.runs.report import COLUMNS, report_rows
+from ktnas_core.runs.rundirs import RunArea
+from ktnas_core.runs.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
 from ktnas_core.search import TableEvaluator, read_events
-from ktnas_core.search.report import COLUMNS, report_rows
-from ktnas_core.search.rundirs import RunArea
-from ktnas_core.search.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
 
 from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
 from .dashboard_progress import progress
@@ -54,7 +54,7 @@ class SearchDashboard(SyncedBox):
     ----------
     runs_dir : path or RunArea, default "runs"
         Where new run directories go and where resumable ones are looked for. A
-        :class:`~ktnas_core.search.rundirs.RunArea` (the app's) also confines every run directory
+        :class:`~ktnas_core.runs.rundirs.RunArea` (the app's) also confines every run directory
         to its folder and applies its limits; a plain path confines nothing.
 
     Attributes

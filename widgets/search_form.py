@@ -20,9 +20,9 @@ import ipywidgets as w
 
 from ktnas_core import benchmarks
 from ktnas_core.errors import ParameterError
+from ktnas_core.experiments.catalog import EXPERIMENTS
 from ktnas_core.search import TableEvaluator, make_strategy
 from ktnas_core.search.presets import BASE, STRATEGY_NAMES, VARIANTS
-from ktnas_core.search.reproduce import EXPERIMENTS
 from ktnas_core.search.transfer import EMBEDDINGS
 
 from .dashboard_roles import TaskRoles

@@ -39,7 +39,7 @@ __all__ = [
 ]  # fmt: skip
 
 _LAZY = {"NB201Network": "nb201", "build_nb201_network": "nb201", "count_parameters": "nb201",
-         "nb201_flops": "nb201", "DartsNetwork": "darts", "DartsSupernet": "darts",
+         "nb201_flops": "nb201", "DartsNetwork": "darts", "DartsSupernet": "darts_supernet",
          "build_darts_network": "darts", "TNB101Network": "tnb101", "TNB101_NUM_CLASSES": "tnb101",
          "build_tnb101_network": "tnb101", "tnb101_flops": "tnb101"}
 

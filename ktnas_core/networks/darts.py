@@ -1,4 +1,5 @@
-"""DARTS-style networks in PyTorch: the discrete network and the one-shot supernet.
+"""DARTS-style networks in PyTorch: the discrete network of one genome, and the skeleton and cells it
+shares with the one-shot supernet (:mod:`~ktnas_core.networks.darts_supernet`).
 
 This module imports torch.  Written from Liu et al., "DARTS", ICLR 2019
 (macro skeleton, operations, drop-path, auxiliary head) and the cell of
@@ -55,11 +56,6 @@ Examples
 >>> with torch.no_grad():
 ...     net.eval()(torch.zeros(1, 1, 28, 28)).shape
 torch.Size([1, 10])
->>> supernet = DartsSupernet(C=8, layers=5, in_channels=1).eval()
->>> x = torch.randn(2, 1, 28, 28)
->>> with torch.no_grad():
-...     torch.allclose(supernet(x, net.genome), supernet.extract(net.genome).eval()(x), atol=1e-6)
-True
 """
 
 from __future__ import annotations
@@ -75,7 +71,7 @@ from ..spaces import get_space
 from ..spaces.darts import CELL_LENGTH, DARTS_OPS, N_BLOCKS, DartsGenome
 from .nb201 import ReLUConvBN, _positive_int
 
-__all__ = ["DartsNetwork", "DartsSupernet", "build_darts_network"]
+__all__ = ["BaseCell", "DartsNetwork", "Skeleton", "build_darts_network", "cell_blocks", "coerce_genome", "make_op"]
 
 #: ``dil_conv_*`` name -> (kernel, dilation); receptive field ``dilation * (kernel - 1) + 1``
 DIL_CONV_GEOMETRY = {"dil_conv_3x3": (2, 2), "dil_conv_5x5": (3, 2), "dil_conv_7x7": (3, 3)}
@@ -143,7 +139,7 @@ def _apply(op: nn.Module, x, drop_prob: float):
 
 
 # -- cells --------------------------------------------------------------------
-class _Cell(nn.Module):
+class BaseCell(nn.Module):
     """The cell skeleton shared by the discrete cell and the supernet cell:
     input preprocessing, the five blocks, output projection."""
 
@@ -165,7 +161,7 @@ class _Cell(nn.Module):
         return self.project(torch.cat(states[2:], dim=1))
 
 
-class DartsCell(_Cell):
+class DartsCell(BaseCell):
     """A discrete cell: ``blocks`` is five ``(input_a, input_b, op_a, op_b)``."""
 
     def __init__(self, blocks, c_pp: int, c_p: int, c: int, reduction: bool, reduction_prev: bool):
@@ -176,25 +172,6 @@ class DartsCell(_Cell):
 
     def forward(self, s0, s1, drop_prob: float = 0.0):
         return self._run(s0, s1, list(zip(self.ops, self.inputs)), drop_prob)
-
-
-class SuperCell(_Cell):
-    """A supernet cell: ``edges[k][i][o]`` is op ``o`` from input ``i`` to block ``k``."""
-
-    def __init__(self, c_pp: int, c_p: int, c: int, reduction: bool, reduction_prev: bool):
-        super().__init__(c_pp, c_p, c, reduction, reduction_prev)
-        self.edges = nn.ModuleList()
-        for k in range(N_BLOCKS):
-            ops = [nn.ModuleList(make_op(o, c, self._stride(i)) for o in DARTS_OPS) for i in range(k + 2)]
-            self.edges.append(nn.ModuleList(ops))
-
-    def picks(self, blocks) -> list:
-        """The ten ``(module, input)`` pairs that ``blocks`` chooses."""
-        return [(self.edges[k][i][o], i) for k, (ia, ib, oa, ob) in enumerate(blocks)
-                for i, o in ((ia, oa), (ib, ob))]  # fmt: skip
-
-    def forward(self, s0, s1, blocks, drop_prob: float = 0.0):
-        return self._run(s0, s1, self.picks(blocks), drop_prob)
 
 
 class AuxiliaryHead(nn.Module):
@@ -214,7 +191,7 @@ class AuxiliaryHead(nn.Module):
 
 
 # -- networks -----------------------------------------------------------------
-def _cell_blocks(genome: DartsGenome) -> tuple[list, list]:
+def cell_blocks(genome: DartsGenome) -> tuple[list, list]:
     """``(normal_blocks, reduce_blocks)``: five ``(input_a, input_b, op_a, op_b)`` each."""
     g = genome.genome
     cells = (g[:CELL_LENGTH], g[CELL_LENGTH:])
@@ -227,8 +204,9 @@ def _check_drop_prob(value) -> float:
     return float(value)
 
 
-class _Skeleton(nn.Module):
-    """The macro skeleton shared by :class:`DartsNetwork` and :class:`DartsSupernet`:
+class Skeleton(nn.Module):
+    """The macro skeleton shared by :class:`DartsNetwork` and
+    :class:`~ktnas_core.networks.darts_supernet.DartsSupernet`:
     stem, cells (built by ``make_cell``), auxiliary head, pooling, classifier."""
 
     def __init__(self, make_cell, C, layers, num_classes, in_channels, auxiliary, drop_path_prob):
@@ -277,11 +255,11 @@ class _Skeleton(nn.Module):
         return self.classifier(torch.flatten(self.global_pooling(s1), 1))
 
 
-def _coerce(arch) -> DartsGenome:
+def coerce_genome(arch) -> DartsGenome:
     return get_space("darts").coerce(arch)
 
 
-class DartsNetwork(_Skeleton):
+class DartsNetwork(Skeleton):
     """The discrete DARTS-style network of one genome (see module doc and
     :func:`build_darts_network`).
 
@@ -298,8 +276,8 @@ class DartsNetwork(_Skeleton):
 
     def __init__(self, arch, C: int = 16, layers: int = 8, num_classes: int = 10,
                  in_channels: int = 3, auxiliary: bool = False, drop_path_prob: float = 0.0):  # fmt: skip
-        genome = _coerce(arch)
-        blocks = _cell_blocks(genome)
+        genome = coerce_genome(arch)
+        blocks = cell_blocks(genome)
 
         def make_cell(c_pp, c_p, c, reduction, reduction_prev):
             return DartsCell(blocks[reduction], c_pp, c_p, c, reduction, reduction_prev)
@@ -348,53 +326,3 @@ def build_darts_network(arch, C: int = 16, layers: int = 8, num_classes: int = 1
     """
     return DartsNetwork(arch, C=C, layers=layers, num_classes=num_classes, in_channels=in_channels,
                         auxiliary=auxiliary, drop_path_prob=drop_path_prob)  # fmt: skip
-
-
-class DartsSupernet(_Skeleton):
-    """The weight-sharing one-shot supernet of the DARTS-style skeleton.
-
-    Each cell holds one module per DARTS edge and operation: for block ``k``,
-    input ``i`` in ``0..k+1`` and each of the 9 operations (180 modules per
-    cell); stem, preprocessing, output projections and classifier are shared
-    by all architectures.  ``forward(x, arch)`` runs only the modules that
-    ``arch`` picks (one architecture per mini-batch, as EMT-NAS trains it);
-    a block whose two slots pick the same input and op uses that module twice.
-    BatchNorm is affine everywhere, as in the discrete network, so
-    :meth:`extract` copies weights one to one.  Parameters as for
-    :func:`build_darts_network` (no auxiliary head; drop-path is available
-    but off by default).
-    """
-
-    def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10, in_channels: int = 3,
-                 drop_path_prob: float = 0.0):  # fmt: skip
-        super().__init__(SuperCell, C, layers, num_classes, in_channels, False, drop_path_prob)
-
-    def forward(self, x, arch):
-        blocks = _cell_blocks(_coerce(arch))
-        return self._run(x, lambda cell, s0, s1, p: cell(s0, s1, blocks[cell.reduction], p))
-
-    def extract(self, arch, auxiliary: bool = False, drop_path_prob: float = 0.0) -> DartsNetwork:
-        """A :class:`DartsNetwork` for ``arch`` whose weights and BatchNorm
-        statistics are copies of this supernet's (stem, preprocessing, the
-        chosen ops, output projections, classifier).
-
-        It lives on the supernet's device and dtype and starts in the
-        supernet's mode; an auxiliary head, if asked for, is freshly
-        initialised.  Later training of either network leaves the other as is.
-        """
-        genome = _coerce(arch)
-        net = DartsNetwork(genome, C=self.C, layers=self.layers, num_classes=self.num_classes,
-                           in_channels=self.in_channels, auxiliary=auxiliary,
-                           drop_path_prob=drop_path_prob)  # fmt: skip
-        ref = next(self.parameters())
-        net.to(device=ref.device, dtype=ref.dtype)
-        blocks = _cell_blocks(genome)
-        pairs = [(net.stem, self.stem), (net.classifier, self.classifier)]
-        for mine, theirs in zip(net.cells, self.cells):
-            shared = ("preprocess0", "preprocess1", "project")
-            pairs += [(getattr(mine, n), getattr(theirs, n)) for n in shared]
-            chosen = theirs.picks(blocks[theirs.reduction])
-            pairs += [(op, module) for op, (module, _) in zip(mine.ops, chosen)]
-        for mine, theirs in pairs:
-            mine.load_state_dict(theirs.state_dict())
-        return net.train(self.training)

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
+from ..validation import is_int
 
 __all__ = ["NB201Network", "build_nb201_network", "count_parameters", "nb201_flops"]
 
@@ -125,7 +126,7 @@ class NB201Network(nn.Module):
 
 
 def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value, 1):
         raise ParameterError(f"{name} must be a positive integer; got {value!r}")
     return value
 

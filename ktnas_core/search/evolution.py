@@ -42,10 +42,10 @@ import numpy as np
 
 from ..errors import ParameterError
 from ..spaces import get_space
+from ..validation import check_choice, check_int, check_rate, make_rng
 from . import screening
 from .events import Transferred, TransferLabelled
 from .multitask import MultiTaskStrategy
-from .strategies import check_choice, check_int, check_rate, make_rng
 from .transfer import EMBEDDINGS, TRANSFERS, Features, candidates_for, choose, transfer_roles
 
 __all__ = ["MultiTaskEvolution", "SELECTIONS", "WARMUPS", "SCREENS"]

@@ -2,14 +2,14 @@
 
 A strategy proposes architectures with :meth:`ask` and learns their scores
 with :meth:`tell`; it never evaluates anything itself, so one loop
-(:mod:`ktnas_core.search.driver`) runs any strategy against any evaluator.
+(:mod:`ktnas_core.runs.driver`) runs any strategy against any evaluator.
 ``state_dict`` / ``load_state_dict`` capture everything, RNG included, so a
 checkpoint restores a strategy exactly.
 
 Examples
 --------
 >>> from ktnas_core.search.strategies import RegularizedEvolution
->>> from ktnas_core.search.evaluators import TableEvaluator
+>>> from ktnas_core.evaluation.base import TableEvaluator
 >>> ev = TableEvaluator("nb201")
 >>> rea = RegularizedEvolution("nb201", random_state=0)
 >>> for _ in range(30):
@@ -21,55 +21,16 @@ Examples
 from __future__ import annotations
 
 import collections
-import numbers
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..errors import ParameterError
+from ..validation import check_int, make_rng
 from ..spaces import get_space
-from .evaluators import Evaluation
+from ..evaluation.base import Evaluation
 
-__all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "STRATEGIES", "make_rng", "check_int", "check_rate",
-           "check_choice"]
-
-
-def make_rng(random_state: Any) -> np.random.Generator:
-    """A generator from None, an int seed, a :class:`~numpy.random.SeedSequence` or a generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, np.random.SeedSequence):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
-        return np.random.default_rng(int(random_state))
-    raise ParameterError(f"random_state={random_state!r} is not allowed; pass None, a non-negative int, "
-                         "a numpy SeedSequence or a numpy Generator")
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """Return ``value`` as an int if ``low <= value <= high``, else raise :class:`ParameterError`."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):
-        allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise ParameterError(f"{name}={value!r} is out of range; allowed: {allowed}")
-    return int(value)
-
-
-def check_rate(name: str, value: Any, low_open: bool = False) -> float:
-    """Return ``value`` as a float if it is in [0, 1] (or (0, 1]), else raise :class:`ParameterError`."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and (0 < value <= 1 if low_open
-                                                                              else 0 <= value <= 1)
-    if not ok:
-        raise ParameterError(f"{name}={value!r} is out of range; allowed: a number in "
-                             f"{'(0, 1]' if low_open else '[0, 1]'}")
-    return float(value)
-
-
-def check_choice(name: str, value: Any, allowed: Sequence) -> Any:
-    """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
-    if value not in allowed:
-        raise ParameterError(f"{name}={value!r} is not known; choose one of {list(allowed)}")
-    return value
+__all__ = ["Strategy", "RandomSearch", "RegularizedEvolution", "STRATEGIES"]
 
 
 class Strategy:

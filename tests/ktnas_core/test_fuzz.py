@@ -23,11 +23,12 @@ from hypothesis import strategies as st
 from ktnas_core import benchmarks
 from ktnas_core.cli import main
 from ktnas_core.errors import KtnasError, ParameterError
-from ktnas_core.search import TableEvaluator, checkpoint as ck, make_strategy, resume, run_search
-from ktnas_core.search.evaluators import evaluator_from_config
+from ktnas_core.runs import checkpoint as ck
+from ktnas_core.search import TableEvaluator, make_strategy, resume, run_search
+from ktnas_core.evaluation import evaluator_from_config
 from ktnas_core.search.evolution import MultiTaskEvolution
 from ktnas_core.search.multitask import MultiTaskStrategy
-from ktnas_core.search.runner import resume_run, run_status
+from ktnas_core.runs.runner import resume_run, run_status
 from ktnas_core.spaces import get_space
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

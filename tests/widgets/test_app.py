@@ -10,7 +10,7 @@ import pytest
 
 from ktnas_core import benchmarks
 from ktnas_core.search import Evaluated, TableEvaluator, make_strategy, read_events, run_search
-from ktnas_core.search.rundirs import Limits, PathEscapeError
+from ktnas_core.runs.rundirs import Limits, PathEscapeError
 from widgets import CellView, DisorderView, EmbeddingMap, SearchDashboard, build_app
 from widgets.app import TAB_TITLES
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ktnas_core.search import Evaluated, read_events
-from ktnas_core.search.supernet import SupernetEvaluator
+from ktnas_core.evaluation.supernet import SupernetEvaluator
 from widgets.search_dashboard import SearchDashboard
 
 from .test_search_dashboard import links, pump_until_done, training_mode

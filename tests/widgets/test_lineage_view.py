@@ -7,7 +7,7 @@ import pytest
 from plotly.callbacks import Points
 
 from ktnas_core.search import TableEvaluator, make_strategy, run_search
-from ktnas_core.search.lineage import read_lineage
+from ktnas_core.runs.lineage import read_lineage
 from widgets.lineage_view import MAX_TASKS, RING, LineageView
 
 TASKS = ["cifar10", "cifar100", "ImageNet16-120"]

@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from ktnas_core.search.experiments import PAPER
-from ktnas_core.search.paper_results import Reproduction, found_curves, load_result
-from ktnas_core.search.reproduce_report import format_p, summarize
-from ktnas_core.search.rundirs import Limits, RunArea
+from ktnas_core.experiments.catalog import PAPER
+from ktnas_core.experiments.paper_results import Reproduction, found_curves, load_result
+from ktnas_core.experiments.reproduce_report import format_p, summarize
+from ktnas_core.runs.rundirs import Limits, RunArea
 from widgets.paper_view import PaperView
 
 CHOSEN = ["zero-cost", "random-transfer", "ktnas"]  # seconds each (ktnas-xt's surrogate takes minutes)

@@ -10,8 +10,8 @@ import json
 import numpy as np
 import pytest
 
-from ktnas_core.search.report import band, read_run
-from ktnas_core.search.rundirs import Limits, RunArea, RunLimitError
+from ktnas_core.runs.report import band, read_run
+from ktnas_core.runs.rundirs import Limits, RunArea, RunLimitError
 from widgets.runs_compare import RunsCompare
 from widgets.search_dashboard import SearchDashboard
 

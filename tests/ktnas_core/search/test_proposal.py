@@ -7,7 +7,7 @@ from scipy.stats import kendalltau
 from ktnas_core import benchmarks
 from ktnas_core.errors import ParameterError
 from ktnas_core.search import MultiTaskEvolution, TableEvaluator, run_search
-from ktnas_core.search.driver import strategy_from_config
+from ktnas_core.search.rebuild import strategy_from_config
 from ktnas_core.search.proposal import CrossTaskGP, ZeroCost, has_zero_cost
 
 
