@@ -46,8 +46,11 @@ def add_reproduce_command(sub: Any) -> None:
                                                               "the paper ran 5)")
     rep.add_argument("--ablation", action="store_true", help="nb201/tnb101: the ablation table (base searcher, "
                                                               "+ warm-up, + proposal, + transfer, + rank, ...)")
-    rep.add_argument("--reuse", metavar="FILE", help="--ablation: take the runs of named strategies from this "
-                                                      "<experiment>.json of an earlier reproduce (same seeds)")
+    rep.add_argument("--reuse", metavar="FILE", help="take runs from this <experiment>.json of an earlier reproduce "
+                                                      "(same seeds): --ablation takes the strategies it names, the "
+                                                      "table takes every run and runs nothing")
+    rep.add_argument("--reference", default=None, metavar="NAME",
+                     help="the strategy every other is tested against, seed by seed (default ktnas)")
     rep.add_argument("--strategies", metavar="A,B", help="comma-separated subset (default: all of the experiment)")
     rep.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; results do not change)")
     rep.add_argument("--out", metavar="DIR", help="write <experiment>.json, <experiment>.txt and SVG charts here")
@@ -130,7 +133,8 @@ def cmd_reproduce_darts(args: Any, strategies: list[str] | None, out: Path | Non
 def cmd_reproduce(args: Any) -> dict:
     import json
 
-    from ..experiments.reproduce import format_table, plots, reproduce, summarize
+    from ..experiments.catalog import REFERENCE
+    from ..experiments.reproduce import format_table, plots, reproduce, stored_result, summarize
 
     strategies = None
     if args.strategies is not None:
@@ -149,19 +153,45 @@ def cmd_reproduce(args: Any) -> dict:
         raise ParameterError(f"--jobs {args.jobs} is out of range; allowed: an integer in [1, 256]")
     progress = _Bar(sys.stderr) if not args.json and sys.stderr.isatty() else None
     if args.ablation:
+        if args.reference is not None:
+            raise ParameterError("--ablation compares each step with the step it builds on; drop --reference")
         return cmd_ablation(args, strategies, out, progress)
-    result = reproduce(args.experiment, seeds=args.seeds, strategies=strategies, jobs=args.jobs, progress=progress)
-    table = format_table(result)
+    reference = REFERENCE if args.reference is None else args.reference
+    if args.reuse is not None:
+        result = stored_result(_read_json(args.reuse), args.experiment, strategies)
+    else:
+        result = reproduce(args.experiment, seeds=args.seeds, strategies=strategies, jobs=args.jobs,
+                           progress=progress)
+    if args.reference is not None and reference not in result["strategies"]:
+        raise ParameterError(f"--reference {reference!r} did not run; choose one of {list(result['strategies'])}")
+    table = format_table(result, reference=reference)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))
-    footer = f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}"
-    rows = summarize(result)
-    _write(out, args.out, {f"{args.experiment}.json": json.dumps({**result, "summary": rows}, indent=None,
-                                                                  allow_nan=True) + "\n",
-                           f"{args.experiment}.txt": f"$ {command}\n" + table + footer + "\n", **plots(result)})
+    footer = (f"\n\n{len(result['runs'])} runs taken from {args.reuse}" if args.reuse is not None
+              else f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}")
+    rows = summarize(result, reference)
+    name = args.experiment if reference == REFERENCE else f"{args.experiment}-vs-{reference}"
+    files = {f"{name}.txt": f"$ {command}\n" + table + footer + "\n"}
+    if args.reuse is None:  # the runs themselves and their charts; a re-reading adds only its table
+        files.update({f"{name}.json": json.dumps({**result, "summary": rows}, indent=None, allow_nan=True) + "\n",
+                      **plots(result)})
+    _write(out, args.out, files)
     if not args.json:
         print(table)
-        print(f"\n{len(result['runs'])} runs in {result['seconds']:.1f} s" + (f"; files in {out}" if out else ""))
-    return {"experiment": args.experiment, "seeds": args.seeds, "seconds": result["seconds"], "rows": rows}
+        print(f"\n{len(result['runs'])} runs " + (f"from {args.reuse}" if args.reuse is not None
+                                                  else f"in {result['seconds']:.1f} s")
+              + (f"; files in {out}" if out else ""))
+    return {"experiment": args.experiment, "seeds": len(result["seeds"]) if isinstance(result["seeds"], list)
+            else result["seeds"], "seconds": result["seconds"], "reference": reference, "rows": rows}
+
+
+def _read_json(path: str) -> dict:
+    """The JSON file named by ``--reuse``; a one-line error when it cannot be read."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ParameterError(f"cannot read --reuse {path!r}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def cmd_ablation(args: Any, strategies: list[str] | None, out: Path | None, progress: Any) -> dict:
@@ -171,12 +201,7 @@ def cmd_ablation(args: Any, strategies: list[str] | None, out: Path | None, prog
 
     if strategies is not None:
         raise ParameterError("--ablation runs its own steps; drop --strategies")
-    reuse = None
-    if args.reuse is not None:
-        try:
-            reuse = json.loads(Path(args.reuse).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ParameterError(f"cannot read --reuse {args.reuse!r}: {getattr(e, 'strerror', None) or e}") from None
+    reuse = None if args.reuse is None else _read_json(args.reuse)
     result = ablation(args.experiment, seeds=args.seeds, jobs=args.jobs, progress=progress, reuse=reuse)
     table = format_ablation(result)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))

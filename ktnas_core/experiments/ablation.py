@@ -38,7 +38,7 @@ from typing import Callable
 from ..validation import check_int
 from ..errors import ParameterError
 from .catalog import experiment
-from .reproduce import run_many
+from .reproduce import run_many, stored_result
 from .reproduce_report import format_p, paired_by_seed, per_seed
 from .stats import describe
 
@@ -97,9 +97,8 @@ def ablation(name: str, seeds: int = 100, jobs: int = 1, steps: int | None = Non
     jobs = check_int("jobs", jobs, 1, 256)
     plan = ABLATIONS[name][:None if steps is None else check_int("steps", steps, 1, len(ABLATIONS[name]))]
     started = time.perf_counter()
-    if reuse is not None and (not isinstance(reuse, dict) or reuse.get("experiment") != name
-                              or not isinstance(reuse.get("runs"), list)):
-        raise ParameterError(f"reuse must be a reproduce result of experiment {name!r} (with its runs)")
+    if reuse is not None:
+        reuse = stored_result(reuse, name)
     done = {(r["strategy"], r["seed"]): r for r in (reuse or {}).get("runs", [])}
     keys = [(label, strategy, overrides, seed) for label, strategy, overrides, _ in plan for seed in range(seeds)]
     todo = [k for k in keys if k[2] or (k[1], k[3]) not in done]

@@ -43,7 +43,7 @@ from .catalog import EXPERIMENTS, PAPER, PAPER_NAMES, REFERENCE, Experiment, exp
 from ..search.presets import STRATEGY_NAMES, make_strategy
 from .reproduce_report import format_table, plots, summarize
 
-__all__ = ["EXPERIMENTS", "Experiment", "PAPER", "PAPER_NAMES", "REFERENCE", "reproduce", "run_one", "run_many",
+__all__ = ["EXPERIMENTS", "Experiment", "PAPER", "PAPER_NAMES", "REFERENCE", "reproduce", "stored_result", "run_one", "run_many",
            "summarize", "format_table", "plots"]
 
 
@@ -118,6 +118,29 @@ def run_many(work: Sequence[tuple], jobs: int = 1, progress: Callable[[int, int,
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     return runs
+
+
+def stored_result(data: object, name: str, strategies: Sequence[str] | None = None) -> dict:
+    """A result :func:`reproduce` returned earlier (read back from its ``<name>.json``), checked to be
+    experiment ``name``'s, cut to ``strategies`` when given (each must have run there).
+
+    >>> stored = reproduce("tnb101", seeds=1, strategies=["random", "rea"])
+    >>> stored_result(stored, "tnb101", ["rea"])["strategies"], len(stored_result(stored, "tnb101")["runs"])
+    (['rea'], 2)
+    >>> stored_result(stored, "nb201")
+    Traceback (most recent call last):
+    ...
+    ktnas_core.errors.ParameterError: reuse must be a reproduce result of experiment 'nb201' (with its runs)
+    """
+    if not isinstance(data, dict) or data.get("experiment") != name or not isinstance(data.get("runs"), list):
+        raise ParameterError(f"reuse must be a reproduce result of experiment {name!r} (with its runs)")
+    ran = list(data.get("strategies") or dict.fromkeys(r["strategy"] for r in data["runs"]))
+    keep = ran if strategies is None else list(strategies)
+    missing = [s for s in keep if s not in ran]
+    if missing:
+        raise ParameterError(f"strategies {missing} did not run in the stored result; it has {ran}")
+    return {**{k: v for k, v in data.items() if k != "summary"}, "strategies": keep,
+            "runs": [r for r in data["runs"] if r["strategy"] in keep]}
 
 
 def reproduce(name: str, seeds: int = 100, strategies: Sequence[str] | None = None, jobs: int = 1,

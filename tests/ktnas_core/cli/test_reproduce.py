@@ -173,3 +173,31 @@ def test_ablation_reuses_an_earlier_reproduce(tmp_path, capsys):
     assert "cannot read --reuse" in capsys.readouterr().err
     assert main(["reproduce", "tnb101", "--ablation", "--seeds", "1", "--reuse", str(out / "nb201.json")]) == 2
     assert "reuse must be a reproduce result of experiment 'tnb101'" in capsys.readouterr().err
+
+
+def test_reuse_reads_the_table_again_against_another_reference(tmp_path, capsys):
+    """--reuse without --ablation runs nothing: the stored runs, tested against --reference."""
+    out = tmp_path / "r"
+    assert main(["reproduce", "tnb101", "--seeds", "2", "--strategies", "ktnas,rea,random", "--out", str(out),
+                 "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    stored = out / "tnb101.json"
+    before = stored.read_bytes()
+    argv = ["reproduce", "tnb101", "--reuse", str(stored), "--out", str(out)]
+    assert main(argv + ["--reference", "rea", "--strategies", "rea,random"]) == 0
+    text = capsys.readouterr().out
+    assert "vs rea [95% CI]" in text.splitlines()[1] and "ktnas " not in text
+    assert text.rstrip().endswith(f"4 runs from {stored}; files in {out}")
+    assert (out / "tnb101-vs-rea.txt").read_text(encoding="utf-8").startswith("$ ktnas reproduce tnb101 --reuse")
+    assert stored.read_bytes() == before  # the runs are not written again
+
+    assert main(argv + ["--json"]) == 0  # the default reference gives back the first summary
+    again = json.loads(capsys.readouterr().out)
+    assert again["rows"] == first["rows"] and again["reference"] == "ktnas"
+
+    assert main(argv + ["--reference", "emtnas"]) == 2
+    assert "--reference 'emtnas' did not run; choose one of ['ktnas', 'rea', 'random']" in capsys.readouterr().err
+    assert main(argv + ["--strategies", "ktnas,emtnas"]) == 2
+    assert "strategies ['emtnas'] did not run in the stored result" in capsys.readouterr().err
+    assert main(["reproduce", "tnb101", "--ablation", "--reference", "rea"]) == 2
+    assert "drop --reference" in capsys.readouterr().err
