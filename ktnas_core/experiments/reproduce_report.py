@@ -20,12 +20,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import ParameterError
-from .catalog import PAPER, PAPER_NAMES, REFERENCE, experiment, paper_numbers
+from .catalog import PAPER, PAPER_ALIASES, PAPER_NAMES, REFERENCE, experiment, paper_numbers
 from .stats import bootstrap_share, describe, paired_test
 
 __all__ = ["summarize", "format_table", "plots", "per_seed", "paired_by_seed", "format_p"]
@@ -180,19 +181,25 @@ def plots(result: dict) -> dict[str, str]:
 
     exp, name = experiment(result["experiment"]), result["experiment"]
     by = {s: [r for r in result["runs"] if r["strategy"] == s] for s in result["strategies"]}
-    colours = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(STRATEGY_NAMES)}
+    # one look per strategy, the same in every chart: the palette's colours in the presets' order
+    # (an alias shares its strategy's), then dark grey lines told apart by their dashes
+    names = list(dict.fromkeys(PAPER_ALIASES.get(s, s) for s in STRATEGY_NAMES))
+    look = {s: (PALETTE[i], "") if i < len(PALETTE) else ("#333333", ("6,3", "2,2", "")[i % 3])
+            for i, s in enumerate(names)}
+    colours = {s: look[PAPER_ALIASES.get(s, s)][0] for s in STRATEGY_NAMES}
+    dashes = {s: look[PAPER_ALIASES.get(s, s)][1] for s in STRATEGY_NAMES}
     panels = []
     for t in exp.tasks:
         series = []
         for s, runs in by.items():
             if exp.stop_on_optimum:
-                series.append(_found_series(runs, t, exp.budget, s))
+                series.append(dataclasses.replace(_found_series(runs, t, exp.budget, s), dash=dashes.get(s, "")))
             else:
                 curves = np.array([r["best_so_far"][t] for r in runs])
                 curves = np.abs(curves) * (100 if t == "room_layout" else 1)
                 first = min(10, curves.shape[1])  # from the end of the initial population
                 series.append(Series(s, list(range(first, curves.shape[1] + 1)),
-                                     curves.mean(axis=0)[first - 1:].tolist()))
+                                     curves.mean(axis=0)[first - 1:].tolist(), dash=dashes.get(s, "")))
         panels.append(Panel(t, series))
     charts = {}
     if exp.stop_on_optimum:
@@ -214,7 +221,7 @@ def plots(result: dict) -> dict[str, str]:
                     gens.setdefault(g, []).append(mean_rank)
             if gens:  # generations that at least half of the runs reached
                 keep = sorted(g for g in gens if g <= 30 and 2 * len(gens[g]) >= len(runs))
-                series.append(Series(s, keep, [float(np.mean(gens[g])) for g in keep]))
+                series.append(Series(s, keep, [float(np.mean(gens[g])) for g in keep], dash=dashes.get(s, "")))
         panels.append(Panel(f"target {t}", series))
     if any(p.series for p in panels):
         charts[f"{name}-transfer-rank.svg"] = line_chart(
