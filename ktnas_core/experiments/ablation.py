@@ -133,7 +133,7 @@ def format_ablation(result: dict, markdown: bool = False) -> str:
     body = []
     for s in result["steps"]:
         st, g = s["stats"], s["gain"]
-        body.append([s["label"], f"{st['mean']:.1f} [{st['ci'][0]:.1f}, {st['ci'][1]:.1f}] ({st['median']:g})",
+        body.append([s["label"], f"{st['mean']:.1f} [{st['ci'][0]:.1f}, {st['ci'][1]:.1f}] ({st['median']:.1f})",
                      s["compared_with"] or "-",
                      "-" if g is None else f"{g['diff']:+.1f} [{g['ci'][0]:+.1f}, {g['ci'][1]:+.1f}]",
                      "-" if g is None else format_p(g["p"])])
