@@ -9,7 +9,7 @@ from ktnas_core.cli import main
 from ktnas_core.experiments.reproduce import EXPERIMENTS, PAPER
 
 TASKS = ["class_object", "class_scene", "room_layout"]
-TOTAL_KTNAS_MAX = 150  # ktnas-xt's NB201 total on tuning seeds 10,000-10,039: 71.5 [71.3, 71.8] (variant_pool.txt)
+TOTAL_KTNAS_MAX = 150  # ktnas-xt's NB201 total on the reported seeds 0-99: 71.7 [71.4, 72.1] (docs/results/nb201.txt)
 
 
 def test_reproduce_tnb101_writes_files(tmp_path, capsys):
