@@ -24,7 +24,7 @@ pytestmark = pytest.mark.training  # real PyTorch training: left out of `make te
 TASKS = ["mnist", "fashion-mnist"]  # the paper's pair
 TINY = dict(seeds=1, generations=2, population_size=4, search={"C": 4, "layers": 3},
             retrain={"epochs": 2, "C": 4, "N": 3, "batch_size": 32, "recipe": "basic"},
-            subset={"train": 200, "valid": 100, "test": 100}, device="cpu")
+            subset={"train": 100, "valid": 50, "test": 50}, device="cpu")
 
 
 def test_stop_then_same_call_continues_without_redoing_work(tmp_path):
