@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             xy = projection.project(space, embedding, use_cache=False)
             took = time.perf_counter() - start
-            overlap = knn_overlap(embed_space(projection._embedder(embedding), space), xy)
+            overlap = knn_overlap(embed_space(projection.maps._embedder(embedding), space), xy)
             line = f"{space:<13} {embedding:<9} UMAP {took:6.1f} s  10-NN overlap with the embedding {overlap:.2f}"
             if args.check:
                 old = projection.load_default(space, embedding)

@@ -1,4 +1,4 @@
-"""2-D maps of whole-space embeddings: shipped defaults, PCA, cache, validation, background jobs.
+"""2-D maps of whole-space embeddings: shipped defaults, UMAP, PCA, cache, validation.
 
 One UMAP computation runs in this module's process (the ``umap_twice`` fixture, TransNAS micro:
 10-40 s of numba JIT) and one more, meanwhile, in a child process (same seed, same map); every
@@ -8,11 +8,9 @@ other test uses the shipped maps or PCA.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-from concurrent.futures import CancelledError
 
 import numpy as np
 import pytest
@@ -25,26 +23,6 @@ from ktnas_core.projection import ProjectionJob, is_cached, load_default, projec
 
 SIZES = {"nb201": 15_625, "tnb101_micro": 4_096}
 EMBEDDERS = {"node2vec": Node2VecEmbedder(random_state=0), "arch2vec": Arch2VecEmbedder(random_state=0)}
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch):
-    """A fresh, empty user cache for every test (spawned jobs inherit the variable)."""
-    monkeypatch.setenv("KTNAS_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
-def count_computes(monkeypatch):
-    calls = []
-    real = projection._compute
-
-    def counting(space, params):
-        calls.append((space.name, params["embedding"], params["method"]))
-        return real(space, params)
-
-    monkeypatch.setattr(projection, "_compute", counting)
-    return calls
 
 
 AGAIN = ("import sys, numpy as np\n"
@@ -226,69 +204,6 @@ def test_other_entry_points_refuse_bad_values():
         projection_key("nb201", neighbours=10)
     with pytest.raises(ParameterError, match=r"unknown UMAP parameter"):
         ProjectionJob("nb201", use_cache=False)
-
-
-def test_a_stored_result_finishes_the_job_without_a_process():
-    job = ProjectionJob("nb201", "arch2vec")
-    assert job.state == "pending" and not job.done()
-    with pytest.raises(ParameterError, match="never started; call start"):
-        job.result()
-    assert job.start() is job
-    assert job.state == "done" and job.done() and job._process is None
-    np.testing.assert_array_equal(job.result(timeout=0), load_default("nb201", "arch2vec"))
-    assert job.params == {"space": "nb201", "embedding": "arch2vec", "method": "umap", **projection.DEFAULTS}
-    assert not job.cancel() and job.state == "done"
-    with pytest.raises(ParameterError, match="this job is done; a job starts once"):
-        job.start()
-
-
-def test_pca_job_runs_in_another_process_and_fills_the_cache(count_computes):
-    assert not is_cached("nb201", "path", "pca")
-    job = ProjectionJob("nb201", "path", method="pca").start()
-    assert job.state == "running" and job._process.pid != os.getpid()
-    xy = job.result(timeout=120)
-    assert job.state == "done" and job.error is None and job.elapsed > 0
-    assert xy.shape == (15_625, 2) and xy.dtype == np.float32 and not xy.flags.writeable
-    assert is_cached("nb201", "path", "pca")
-    np.testing.assert_array_equal(project("nb201", "path", method="pca"), xy)
-    assert count_computes == []  # computed by the job's process, not here
-
-
-def test_umap_job_is_cancelled_within_two_seconds():
-    job = ProjectionJob("nb201", "onehot", n_neighbors=12).start()
-    time.sleep(1.0)  # well into the child's imports (numpy, sklearn, umap)
-    assert job.state == "running"
-    pid = job._process.pid
-    start = time.perf_counter()
-    assert job.cancel() is True
-    assert time.perf_counter() - start < 2.0
-    assert job.state == "cancelled" and job.done()
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # the process is gone (and reaped)
-    with pytest.raises(CancelledError, match="was cancelled"):
-        job.result()
-    assert job.cancel() is True  # cancelling again is harmless
-    assert not is_cached("nb201", "onehot", n_neighbors=12)
-
-
-def test_result_times_out_while_running():
-    job = ProjectionJob("nb201", "onehot", n_neighbors=13).start()
-    try:
-        with pytest.raises(TimeoutError, match="not ready after 0.2 s"):
-            job.result(timeout=0.2)
-        assert job.state == "running"
-    finally:
-        job.cancel()
-
-
-def test_a_failing_job_reports_its_error(tmp_path, monkeypatch):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("KTNAS_CACHE_DIR", str(blocker / "cache"))  # cannot be created: the save fails
-    job = ProjectionJob("tnb101_micro", "onehot", method="pca").start()
-    with pytest.raises(OSError):
-        job.result(timeout=120)
-    assert job.state == "failed" and isinstance(job.error, OSError)
 
 
 def test_import_and_default_map_load_neither_umap_nor_torch():

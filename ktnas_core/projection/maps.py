@@ -1,50 +1,21 @@
-"""2-D maps of the embeddings of a whole search space (UMAP or PCA).
-
-:func:`project` embeds every architecture of a finite space (node2vec, arch2vec, one-hot
-or path encoding, :mod:`ktnas_core.embedding`) and projects the vectors to 2-D, cached on
-disk by every parameter (and the embedding's own cache key).  The default UMAP maps of
-node2vec and arch2vec ship in ``ktnas_core/projection_data`` and load in milliseconds,
-without importing umap.  :class:`ProjectionJob` computes a projection in a separate,
-cancellable process; its result lands in the same cache.  Coordinates are stored as
-float16 (like the embeddings) and returned as read-only float32 arrays, so a fresh
-computation and a cached one give identical values.
-
-Examples
---------
->>> from ktnas_core.projection import load_default, project
->>> xy = load_default("tnb101_micro")              # shipped UMAP of node2vec
->>> xy.shape, xy.dtype, xy.flags.writeable
-((4096, 2), dtype('float32'), False)
->>> project("tnb101_micro", "node2vec") is not None  # same parameters: the shipped file
-True
->>> project("nb201", method="tsne")
-Traceback (most recent call last):
-...
-ktnas_core.errors.ParameterError: method 'tsne' is unknown; choose one of ['umap', 'pca']
-"""
+"""The maps themselves: computed (UMAP or PCA of a space's embedding), cached on disk by every
+parameter, or loaded from the shipped defaults (:mod:`ktnas_core.projection`)."""
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
-import time
 import warnings
-from concurrent.futures import CancelledError
-from importlib import resources
-from multiprocessing.connection import wait as _wait_any
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .embedding import Arch2VecEmbedder, Node2VecEmbedder, OneHotEncoder, PathEncoder, embed_space
-from .embedding.cache import atomic_save, cache_dir, cache_key
-from .errors import DataIntegrityError, ParameterError
-from .spaces import SearchSpace, get_space
+from ..embedding import Arch2VecEmbedder, Node2VecEmbedder, OneHotEncoder, PathEncoder, embed_space
+from ..embedding.cache import atomic_save, cache_dir, cache_key
+from ..errors import DataIntegrityError, ParameterError
+from ..spaces import SearchSpace, get_space
 
-__all__ = ["DEFAULTS", "EMBEDDINGS", "METHODS", "METRICS", "SHIPPED", "ProjectionJob", "is_cached",
-           "load_default", "project", "projection_key"]
+__all__ = ["DATA_DIR", "DEFAULTS", "EMBEDDINGS", "METHODS", "METRICS", "PROJECTION_VERSION", "SHIPPED",
+           "is_cached", "load_default", "project", "projection_key"]
 
 #: embeddings a map can show (each at its shipped default parameters, ``random_state=0``)
 EMBEDDINGS = ("node2vec", "arch2vec", "onehot", "path")
@@ -57,7 +28,7 @@ DEFAULTS = {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "random_stat
 #: (space, embedding) pairs whose default UMAP ships with the package
 SHIPPED = tuple((s, e) for s in ("nb201", "tnb101_micro") for e in ("node2vec", "arch2vec"))
 PROJECTION_VERSION = 1  # bump when the meaning of stored projections changes
-DATA_DIR = Path(__file__).resolve().parent / "projection_data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "projection_data"
 
 
 class _Spec:
@@ -66,6 +37,10 @@ class _Spec:
     def __init__(self, params: dict[str, Any]):
         self.get_params = lambda deep=False: dict(params)
 
+
+# cache_key names the class with its module: keep the name it had when the maps shipped (one module,
+# ktnas_core.projection), so that the shipped files and every user's cache keep their keys
+_Spec.__module__ = "ktnas_core.projection"
 
 def _embedder(name: str):
     return {"node2vec": lambda: Node2VecEmbedder(random_state=0), "arch2vec": lambda: Arch2VecEmbedder(random_state=0),
@@ -138,7 +113,7 @@ def projection_key(space: str | SearchSpace, embedding: str = "node2vec", method
 
 def _lookup(key: str, n: int, shipped_only: bool = False) -> np.ndarray | None:
     """The stored projection ``key`` (shipped first, then the user cache), or None."""
-    shipped = Path(str(resources.files(__package__).joinpath("projection_data", key + ".npy")))
+    shipped = DATA_DIR / (key + ".npy")
     for path in (shipped,) if shipped_only else (shipped, cache_dir() / (key + ".npy")):
         if path.is_file():
             try:
@@ -256,145 +231,3 @@ def load_default(space: str | SearchSpace, embedding: str = "node2vec") -> np.nd
         raise DataIntegrityError(f"the shipped map of {name}/{embedding} is missing or broken under {DATA_DIR}; "
                                  "rebuild it with benchmarks/build_projections.py")
     return _finish(array)
-
-
-def _job_main(conn, kwargs: dict[str, Any]) -> None:  # runs in the child process
-    try:
-        if hasattr(os, "nice"):
-            os.nice(5)  # leave the kernel (the UI) the CPU it needs
-        conn.send(("done", np.asarray(project(**kwargs))))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, not lost
-        try:
-            conn.send(("failed", exc))
-        except Exception:  # unpicklable exception
-            conn.send(("failed", RuntimeError(f"{type(exc).__name__}: {exc}")))
-
-
-class ProjectionJob:
-    """Compute :func:`project` in a separate process that :meth:`cancel` stops at once.
-
-    Parameters are those of :func:`project` (validated here, in the caller's process); the
-    result is written to the disk cache, so the next :func:`project` call with them is
-    instant.  A job whose result is already stored finishes in :meth:`start`, at once.
-
-    Attributes
-    ----------
-    state : str
-        ``"pending"``, ``"running"``, ``"done"``, ``"cancelled"`` or ``"failed"``.
-    error : BaseException or None
-        What made the job fail.
-
-    Examples
-    --------
-    >>> job = ProjectionJob("tnb101_micro", "node2vec").start()  # shipped: done at once
-    >>> job.state, job.result().shape
-    ('done', (4096, 2))
-    """
-
-    def __init__(self, space: str | SearchSpace, embedding: str = "node2vec", method: str = "umap",
-                 **umap_params: Any):
-        space, p = _resolve(space, embedding, method, umap_params)
-        self.space, self.key, self._n = space.name, _key(space, p), len(space)
-        self.params = {"space": space.name, **p}  #: keyword arguments of project()
-        self.error: BaseException | None = None
-        self.started: float | None = None
-        self._state, self._result, self._process, self._conn = "pending", None, None, None
-
-    def __repr__(self) -> str:
-        return f"ProjectionJob({self.space!r}, {self.params}, state={self.state!r})"
-
-    @property
-    def state(self) -> str:
-        self._update()
-        return self._state
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds since :meth:`start` (0 before)."""
-        return time.monotonic() - self.started if self.started else 0.0
-
-    def start(self) -> "ProjectionJob":
-        """Start the computation (returns ``self``)."""
-        if self._state != "pending":
-            raise ParameterError(f"this job is {self._state}; a job starts once (make a new ProjectionJob)")
-        self.started = time.monotonic()
-        stored = _lookup(self.key, self._n)
-        if stored is not None:
-            self._result, self._state = _finish(stored), "done"
-            return self
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_job_main, args=(child, self.params),
-                                    name=f"ktnas-projection-{self.key}", daemon=True)
-        self._process.start()
-        child.close()
-        self._state = "running"
-        return self
-
-    def cancel(self) -> bool:
-        """Stop the job (terminating its process); False if it had already finished."""
-        self._update()
-        if self._state in ("done", "failed", "cancelled"):
-            return self._state == "cancelled"
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join(1.0)
-            if self._process.is_alive():  # SIGTERM ignored: SIGKILL
-                self._process.kill()
-                self._process.join(1.0)
-            self._close()
-        self._state = "cancelled"
-        return True
-
-    def done(self) -> bool:
-        """Whether the job has finished (done, cancelled or failed)."""
-        return self.state in ("done", "cancelled", "failed")
-
-    def result(self, timeout: float | None = None) -> np.ndarray:
-        """The projection, waiting up to ``timeout`` seconds (None: as long as it takes).
-
-        Raises TimeoutError when it is not ready in time, CancelledError for a cancelled
-        job, :class:`ParameterError` for one never started, and the job's error if it failed.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.done():
-            if self._state == "pending":
-                raise ParameterError("this job was never started; call start() first")
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                raise TimeoutError(f"projection {self.key} not ready after {timeout} s (state {self._state})")
-            _wait_any([self._conn, self._process.sentinel], timeout=left)
-        if self._state == "cancelled":
-            raise CancelledError(f"projection {self.key} was cancelled; it has no result")
-        if self._state == "failed":
-            raise self.error
-        return self._result
-
-    # -- internals ---------------------------------------------------------------------
-    def _update(self) -> None:
-        if self._state != "running":
-            return
-        if not self._conn.poll() and self._process.is_alive():
-            return
-        message = None  # a dead process's pipe reads as end-of-file
-        with contextlib.suppress(EOFError, OSError):
-            if self._conn.poll(0.5):
-                message = self._conn.recv()
-        self._process.join(5.0)
-        if message is not None and message[0] == "done":
-            self._result, self._state = _finish(message[1]), "done"
-        else:
-            err = message[1] if message is not None else None
-            if not isinstance(err, BaseException):
-                err = RuntimeError(f"projection process ended with exit code {self._process.exitcode} "
-                                   "and no result")
-            self.error, self._state = err, "failed"
-        self._close()
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._process is not None and not self._process.is_alive():
-            self._process.close()
-            self._process = None
-
