@@ -144,7 +144,7 @@ def parallel_speedup(candidates: int, epochs: int, workers: int, dask_profiler: 
         for name, profile in clusters.get(dask_profiler, clusters["on"] + clusters["off"]):
             t0 = time.perf_counter()  # Dask workers sample their threads' stacks every 10 ms unless told not to
             with dask.config.set({"distributed.worker.profile.enabled": profile}), distributed.LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                     distributed.Client(cluster) as client:
                 client.run(_warm_worker, 0)
                 start = time.perf_counter() - t0
