@@ -68,7 +68,8 @@ def test_stop_ends_a_parallel_call_and_keeps_the_finished(pool, tmp_path):
 def test_dask_local_cluster_gives_the_serial_results(serial):
     distributed = pytest.importorskip("distributed")
     expected, _ = serial
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",  # ":0": any free port (None means 8787, which another worker may hold)
+    # dashboard_address ":0": any free port (None means 8787, which another worker's cluster may hold)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         ev = TrainingEvaluator({"digits": DIGITS}, **SMALL, executor=client.get_executor())
         got = ev.evaluate(CELLS[:2], "digits")
