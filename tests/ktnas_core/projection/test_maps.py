@@ -34,8 +34,10 @@ AGAIN = ("import sys, numpy as np\n"
 def umap_twice(tmp_path_factory):
     """The default map of TransNAS micro / node2vec from scratch, twice with the same seed: once in
     this process and once in a child process started first, so that the two numba compilations
-    (most of the time) overlap.  Yields the map here and a function that waits for the child's."""
+    of UMAP overlap (pynndescent's, cached on disk, is compiled once, before the child starts).
+    Yields the map here and a function that waits for the child's."""
     out = tmp_path_factory.mktemp("umap") / "again.npy"
+    import umap  # noqa: F401 - pynndescent compiles its cached functions at import: once, here, not in both
     child = subprocess.Popen([sys.executable, "-c", AGAIN, str(out)])
     try:
         here = project("tnb101_micro", "node2vec", use_cache=False)
