@@ -5,6 +5,7 @@
     ktnas reproduce nb201 --jobs 2 --out docs/results           # 100 seeds
     ktnas reproduce nb201 --ablation --jobs 2 --out docs/results
     ktnas reproduce tnb101 --seeds 10 --strategies ktnas,rea,random --json
+    ktnas reproduce nb201 --reuse docs/results/nb201.json --reference ktnas-xt   # runs nothing
     ktnas reproduce darts --tasks mnist,fashion-mnist --epochs 600 --device cuda
 
 ``darts`` searches the DARTS-style space with one weight-sharing supernet per task and
@@ -14,7 +15,8 @@ run, supernet and retrained cell, so the same command continues after a stop or 
 
 ``nb201`` and ``tnb101`` print, per strategy and task, the mean, a 95% bootstrap interval of
 the mean and the median over 100 seeds, and a paired Wilcoxon signed-rank test against
-``ktnas`` over the same seeds (:mod:`ktnas_core.experiments.reproduce_report`); ``--ablation``
+``ktnas`` (or ``--reference NAME``) over the same seeds (:mod:`ktnas_core.experiments.reproduce_report`);
+``--reuse FILE`` reads the runs of an earlier ``--out`` again instead of running them; ``--ablation``
 prints the ablation table instead (:mod:`ktnas_core.experiments.ablation`).
 
 With ``--out DIR`` it writes ``DIR/<name>.json`` (every run's record and the summary with its
@@ -180,8 +182,8 @@ def cmd_reproduce(args: Any) -> dict:
         print(f"\n{len(result['runs'])} runs " + (f"from {args.reuse}" if args.reuse is not None
                                                   else f"in {result['seconds']:.1f} s")
               + (f"; files in {out}" if out else ""))
-    return {"experiment": args.experiment, "seeds": len(result["seeds"]) if isinstance(result["seeds"], list)
-            else result["seeds"], "seconds": result["seconds"], "reference": reference, "rows": rows}
+    return {"experiment": args.experiment, "seeds": result["seeds"], "seconds": result["seconds"],
+            "reference": reference, "rows": rows}
 
 
 def _read_json(path: str) -> dict:
