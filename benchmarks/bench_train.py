@@ -140,8 +140,8 @@ def parallel_speedup(candidates: int, epochs: int, workers: int, dask_profiler: 
     else:
         import dask
 
-        clusters = {"on": (("dask LocalCluster", True),), "off": (("dask, no profiler", False),)}
-        for name, profile in clusters.get(dask_profiler, clusters["on"] + clusters["off"]):
+        on, off = ("dask LocalCluster", True), ("dask, no profiler", False)
+        for name, profile in {"on": (on,), "off": (off,), "both": (on, off)}[dask_profiler]:
             t0 = time.perf_counter()  # Dask workers sample their threads' stacks every 10 ms unless told not to
             with dask.config.set({"distributed.worker.profile.enabled": profile}), distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \

@@ -148,7 +148,7 @@ def cmd_reproduce(args: Any) -> dict:
         raise ParameterError(f"--out {args.out!r} is a file; give a directory")
     if args.experiment == "darts":
         return cmd_reproduce_darts(args, strategies, out)
-    args.seeds = 100 if args.seeds is None else args.seeds
+    given_seeds, args.seeds = args.seeds, 100 if args.seeds is None else args.seeds
     if not 1 <= args.seeds <= 10000:
         raise ParameterError(f"--seeds {args.seeds} is out of range; allowed: an integer in [1, 10000]")
     if not 1 <= args.jobs <= 256:
@@ -161,16 +161,19 @@ def cmd_reproduce(args: Any) -> dict:
     reference = REFERENCE if args.reference is None else args.reference
     if args.reuse is not None:
         result = stored_result(_read_json(args.reuse), args.experiment, strategies)
+        if given_seeds is not None and given_seeds != result["seeds"]:
+            raise ParameterError(f"--seeds {given_seeds} does not match the {result['seeds']} seeds stored in "
+                                 f"{args.reuse!r}; drop --seeds to read them")
     else:
         result = reproduce(args.experiment, seeds=args.seeds, strategies=strategies, jobs=args.jobs,
                            progress=progress)
     if args.reference is not None and reference not in result["strategies"]:
         raise ParameterError(f"--reference {reference!r} did not run; choose one of {list(result['strategies'])}")
-    table = format_table(result, reference=reference)
+    rows = summarize(result, reference)
+    table = format_table(result, reference=reference, rows=rows)
     command = "ktnas " + " ".join(shlex.quote(a) for a in getattr(args, "argv", ["reproduce", args.experiment]))
     footer = (f"\n\n{len(result['runs'])} runs taken from {args.reuse}" if args.reuse is not None
               else f"\n\n{result['seconds']:.1f} s in all, --jobs {args.jobs}")
-    rows = summarize(result, reference)
     name = args.experiment if reference == REFERENCE else f"{args.experiment}-vs-{reference}"
     files = {f"{name}.txt": f"$ {command}\n" + table + footer + "\n"}
     if args.reuse is None:  # the runs themselves and their charts; a re-reading adds only its table

@@ -117,9 +117,12 @@ def format_p(p: float) -> str:
     return "<1e-4" if p < 1e-4 else f"{p:.4f}" if p < 0.01 else f"{p:.3f}"
 
 
-def format_table(result: dict, markdown: bool = False, reference: str = REFERENCE) -> str:
+def format_table(result: dict, markdown: bool = False, reference: str = REFERENCE,
+                 rows: list[dict] | None = None) -> str:
     """The table: per strategy and quantity, mean [95% CI] (median), the paired difference from
-    ``reference`` [its CI] with the Wilcoxon p-value, and the paper's number (plain text or Markdown)."""
+    ``reference`` [its CI] with the Wilcoxon p-value, and the paper's number (plain text or Markdown).
+    ``rows``: ``summarize(result, reference)`` when the caller has it already (its bootstraps are
+    not free)."""
     exp = experiment(result["experiment"])
     paper = PAPER[result["experiment"]]
     quantities = [*exp.tasks, "total" if exp.stop_on_optimum else "avg rank"]
@@ -129,7 +132,7 @@ def format_table(result: dict, markdown: bool = False, reference: str = REFERENC
                                                                     "rank: lower is better)")]
     head = ["method", "quantity", "mean [95% CI] (median)", f"vs {reference} [95% CI]", "p", "paper"]
     body = []
-    for row in summarize(result, reference):
+    for row in summarize(result, reference) if rows is None else rows:
         ref = paper_numbers(result["experiment"], row["method"])
         for k, q in enumerate(quantities):
             key = "rank" if q == "avg rank" else q

@@ -195,6 +195,8 @@ def test_reuse_reads_the_table_again_against_another_reference(tmp_path, capsys)
     again = json.loads(capsys.readouterr().out)
     assert again["rows"] == first["rows"] and again["reference"] == "ktnas"
 
+    assert main(argv + ["--seeds", "5"]) == 2  # the stored runs have 2 seeds: no silent mismatch
+    assert "--seeds 5 does not match the 2 seeds stored in" in capsys.readouterr().err
     assert main(argv + ["--reference", "emtnas"]) == 2
     assert "--reference 'emtnas' did not run; choose one of ['ktnas', 'rea', 'random']" in capsys.readouterr().err
     assert main(argv + ["--strategies", "ktnas,emtnas"]) == 2
