@@ -33,7 +33,9 @@ def test_a_run_folder_written_before_the_move_resumes_to_the_same_end(tmp_path):
     part = tmp_path / "part"
     shutil.copytree(OLD, part)
     assert stripped(part)[-1]["event"] == "RunFinished" and stripped(part)[-1]["reason"] == "stopped"
-    full = run_search(make_strategy("ktnas", "nb201", ["cifar10", "cifar100"]), TableEvaluator("nb201"),
+    # the preset of that time bred 5 children a generation (3 since the tuning-seed recheck); the folder keeps 5
+    assert json.loads((OLD / "config.json").read_text())["strategy"]["params"]["n_offspring"] == 5
+    full = run_search(make_strategy("ktnas", "nb201", ["cifar10", "cifar100"], n_offspring=5), TableEvaluator("nb201"),
                       budget=40, seed=3, run_dir=tmp_path / "full")
     assert resume(part) == full
     assert full.reason == "budget" and {t: r.n_evals for t, r in full.tasks.items()} == {"cifar10": 40, "cifar100": 40}

@@ -104,3 +104,22 @@ def test_whole_space_proposal_evaluates_the_surrogates_best_cells(nb201):
         predicted = s._surrogate.scores(t, unexplored, s.archive)
         assert set(kept[t]) <= set(unexplored) and len(kept[t]) == s.n_offspring
         assert min(s._surrogate.scores(t, kept[t], s.archive)) >= np.sort(predicted)[-len(kept[t])] - 1e-9
+
+
+def test_kappa_adds_the_posterior_standard_deviation(nb201):
+    """The upper confidence bound: an evaluated cell keeps about its mean, a cell far from every
+    evaluated one gains about kappa (its prior standard deviation is 1)."""
+    rng = np.random.default_rng(4)
+    seen = {t: _seen(nb201, rng.choice(15625, 40, replace=False), t) for t in nb201.tasks}
+    known = list(seen["cifar10"])[:5]
+    onehot = CrossTaskGP(nb201.space, nb201.tasks)._onehot
+    rows, seen_rows = onehot(list(range(15625))), onehot([nb201.space.coerce(c) for t in seen for c in seen[t]])
+    far = [int(i) for i in np.argsort((rows @ seen_rows.T).max(1))[:5]]  # fewest edges in common with any seen cell
+    mean, ucb = (CrossTaskGP(nb201.space, nb201.tasks, kappa=k) for k in (0.0, 0.5))
+    gain_known = ucb.scores("cifar10", known, seen) - mean.scores("cifar10", known, seen)
+    gain_far = ucb.scores("cifar10", far, seen) - mean.scores("cifar10", far, seen)
+    assert np.all(gain_known >= 0) and np.all(gain_known < 0.2)
+    assert np.all(gain_far > 0.4) and np.all(gain_far <= 0.5 + 1e-9)
+    for bad in (-0.1, float("inf"), "auto", True):
+        with pytest.raises(ParameterError, match="kappa="):
+            CrossTaskGP(nb201.space, nb201.tasks, kappa=bad)

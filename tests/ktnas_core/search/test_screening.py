@@ -62,15 +62,15 @@ def test_unevaluated_transfers_cost_nothing_and_never_join_the_population(ev):
     res, seen = events_of(s, ev, max_generations=4, seed=0)
     accepted = [e for e in seen if isinstance(e, Transferred) and e.accepted]
     assert len(accepted) == 3 * 3 * 4  # 3 targets x 3 generations x n_transfer
-    for t in TNB:  # 10 initial cells, then 5 children a generation: transfers are not evaluated
-        assert res.tasks[t].n_evals == 10 + 3 * 5
+    for t in TNB:  # 10 initial cells, then the children of each generation: transfers are not evaluated
+        assert res.tasks[t].n_evals == 10 + 3 * s.n_offspring
     assert all(len(m) == 10 and all(a in s.archive[t] for a, _, _ in m) for t, m in s.populations.items())
 
 
 def test_evaluated_transfers_cost_an_evaluation_each(ev):
     s = make_strategy("ktnas", "tnb101_micro", TNB, predictor="gcn")
     res = run_search(s, ev, max_generations=4, seed=0)
-    assert all(res.tasks[t].n_evals == 10 + 3 * (4 + 5) for t in TNB)
+    assert all(res.tasks[t].n_evals == 10 + 3 * (4 + s.n_offspring) for t in TNB)
 
 
 def test_transfer_screening_changes_which_cells_cross(ev):
