@@ -5,7 +5,10 @@ What a visitor can reach, and what is shut:
 * Voilà runs ``notebooks/app.ipynb`` itself, on the server; the page gets the widgets, never
   the sources (``strip_sources``) nor tracebacks.  Voilà serves one notebook: no file
   browser, no terminals, no contents API; its static-file route serves no file here
-  (``file_denylist`` is ``.*``).
+  (``file_denylist`` is ``.*``).  A visitor cannot pick another template or theme by URL
+  (``?template=``, ``?theme=`` are ignored): an unknown template left the page loading forever
+  while a kernel was held for it, and Voilà 0.5.8 (pyproject.toml pins it) does not check a
+  template's name for a path.
 * The page talks to its kernel through a websocket that passes on only the messages widgets
   need (:class:`~widgets.hosting_gate.WidgetsOnlyConnection`): an ``execute_request`` (code of
   the visitor's choosing), ``input_reply`` or any control message is dropped before it reaches
@@ -151,7 +154,8 @@ def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeo
     checks = [t for t in (idle_timeout, unconnected_timeout) if t > 0]
     args = [str(notebook), "--no-browser", f"--Voila.ip={host}", f"--port={port}", "--Voila.port_retries=0",
             "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
-            "--VoilaConfiguration.file_denylist=.*", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
+            "--VoilaConfiguration.file_denylist=.*", "--VoilaConfiguration.allow_template_override=NO",
+            "--VoilaConfiguration.allow_theme_override=NO", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
             f"--VoilaConfiguration.default_pool_size={pool}",
             "--VoilaConfiguration.progressive_rendering=False", f"--VoilaExecutor.iopub_timeout={iopub_timeout}",
             *(f"--VoilaConfiguration.extension_denylist={name}" for name in EXTENSION_DENYLIST),
