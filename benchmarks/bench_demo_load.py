@@ -9,7 +9,9 @@ kernels), after the pool is ready:
   page is drawn and again after every visitor ran a short search (random search, 30 evaluations
   per task, its own seed);
 * that each visitor's runs table lists its own run only, and what one more visitor gets (the
-  polite 503 when the cap is reached).
+  polite 503 when the cap is reached);
+* the machine's load average (1 minute) before the server starts and when all is done: the
+  figures depend on what else runs on the machine.
 
     python benchmarks/bench_demo_load.py               # 8 visitors
     python benchmarks/bench_demo_load.py --visitors 4 --json
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise SystemExit(f"{CHROMIUM} is missing: install Debian's chromium (make browser)")
     from playwright.sync_api import sync_playwright
 
-    out: dict = {"visitors": args.visitors, "cpus": os.cpu_count()}
+    out: dict = {"visitors": args.visitors, "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as tmp:
         log, runs = Path(tmp) / "voila.log", Path(tmp) / "runs"
         env = {k: v for k, v in os.environ.items() if not k.startswith("KTNAS_")}
@@ -76,11 +78,13 @@ def main(argv: list[str] | None = None) -> dict:
                 out["visitor_folders"] = sorted(len(list(d.iterdir())) for d in runs.glob("visitor-*"))
             finally:
                 browser.close()
+    out["load_after"] = os.getloadavg()[0]
     if args.json:
         print(json.dumps(out, indent=1))
     else:
         s = out["first_render_s"]
-        print(f"bench_demo_load: {args.visitors} visitors at once, headless Chromium, {out['cpus']} CPU(s)")
+        print(f"bench_demo_load: {args.visitors} visitors at once, headless Chromium, {out['cpus']} CPU(s), "
+              f"load average {out['load_before']:.1f} before, {out['load_after']:.1f} after")
         print(f"  first render, each visitor: median {statistics.median(s):.1f} s, "
               f"range {min(s):.1f}-{max(s):.1f} s  ({', '.join(f'{x:.1f}' for x in s)})")
         for key, what in (("idle", "pool ready, no visitor"), ("rendered", "every page drawn"),

@@ -5,7 +5,10 @@ What a visitor can reach, and what is shut:
 * Voilà runs ``notebooks/app.ipynb`` itself, on the server; the page gets the widgets, never
   the sources (``strip_sources``) nor tracebacks.  Voilà serves one notebook: no file
   browser, no terminals, no contents API; its static-file route serves no file here
-  (``file_denylist`` is ``.*``).
+  (``file_denylist`` is ``.*``).  A visitor cannot pick another template or theme by URL
+  (``?template=``, ``?theme=`` are ignored): an unknown template left the page loading forever
+  while a kernel was held for it, and Voilà 0.5.8 (pyproject.toml pins it) does not check a
+  template's name for a path.
 * The page talks to its kernel through a websocket that passes on only the messages widgets
   need (:class:`~widgets.hosting_gate.WidgetsOnlyConnection`): an ``execute_request`` (code of
   the visitor's choosing), ``input_reply`` or any control message is dropped before it reaches
@@ -33,6 +36,11 @@ Kernels come and go with their pages (:class:`~widgets.hosting_kernels.LimitedKe
   (``KTNAS_PREHEAT_NICE``, default 10) until a page connects to them.
 * The page loads only the browser extensions the app needs (:data:`EXTENSION_DENYLIST`
   leaves out plotly's JupyterLab renderer, 4.8 MB of JavaScript the figures do not use).
+* A page's HTML waits for all of the notebook's output, however far it trails the cell's
+  reply on a loaded server (:data:`IOPUB_TIMEOUT`): the output (the app's widgets and their
+  state) comes on the kernel's IOPub channel, apart from the reply, and nbclient's default wait
+  of 4 s left it out of the page when 8 visitors arrived at once on 2 cores: pages that never
+  drew (README: "Under load").
 
 This module is the server and its command line; the message gate and the kernel manager it sets
 live in :mod:`widgets.hosting_gate` and :mod:`widgets.hosting_kernels` (their names are
@@ -43,6 +51,8 @@ importable from here too).
 (True, True)
 >>> "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in args, "--LimitedKernelManager.preheat_nice=10" in args
 (True, True)
+>>> "--VoilaExecutor.iopub_timeout=120" in args
+True
 """
 
 from __future__ import annotations
@@ -79,6 +89,9 @@ PLOTLY_BUNDLE_URL = "ktnas/static/plotly-widget.js"
 #: app's FigureWidgets bring their own code, :data:`PLOTLY_BUNDLE_URL`), code highlighting
 #: (sources are stripped), the JupyterLab preview button
 EXTENSION_DENYLIST = ("jupyterlab-plotly", "jupyterlab_pygments", "@voila-dashboards/jupyterlab-preview")
+#: seconds the server waits, after a cell's reply, for the rest of the cell's output (nbclient's
+#: ``iopub_timeout``, default 4): past it, what has not arrived is left out of the page
+IOPUB_TIMEOUT = 120
 #: the <link>s of Voilà's lab template that fetch icon CSS from a public CDN
 _CDN_LINK = re.compile(r"<link[^>]*https://cdn\.jsdelivr\.net/[^>]*>\s*")
 
@@ -130,18 +143,21 @@ class KtnasVoila(Voila):
 
 def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0,
                unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT,
-               preheat_nice: int = PREHEAT_NICE, first_connect_timeout: int = FIRST_CONNECT_TIMEOUT) -> list[str]:
+               preheat_nice: int = PREHEAT_NICE, first_connect_timeout: int = FIRST_CONNECT_TIMEOUT,
+               iopub_timeout: int = IOPUB_TIMEOUT) -> list[str]:
     """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module).
 
-    ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none)."""
+    ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none);
+    ``iopub_timeout``: seconds to wait for a cell's output after its reply."""
     here = __name__ if __name__ != "__main__" else "widgets.hosting"
     pool = min(preheat, max_visitors) if max_visitors else preheat
     checks = [t for t in (idle_timeout, unconnected_timeout) if t > 0]
     args = [str(notebook), "--no-browser", f"--Voila.ip={host}", f"--port={port}", "--Voila.port_retries=0",
             "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
-            "--VoilaConfiguration.file_denylist=.*", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
+            "--VoilaConfiguration.file_denylist=.*", "--VoilaConfiguration.allow_template_override=NO",
+            "--VoilaConfiguration.allow_theme_override=NO", f"--VoilaConfiguration.preheat_kernel={pool > 0}",
             f"--VoilaConfiguration.default_pool_size={pool}",
-            "--VoilaConfiguration.progressive_rendering=False",
+            "--VoilaConfiguration.progressive_rendering=False", f"--VoilaExecutor.iopub_timeout={iopub_timeout}",
             *(f"--VoilaConfiguration.extension_denylist={name}" for name in EXTENSION_DENYLIST),
             f"--Voila.kernel_websocket_connection_class={here}.WidgetsOnlyConnection",
             f"--VoilaConfiguration.multi_kernel_manager_class={here}.LimitedKernelManager",

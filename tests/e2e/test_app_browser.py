@@ -36,6 +36,8 @@ def page(voila_url, chromium):
             pg = browser.new_page(viewport={"width": 1400, "height": 1000})
             pg.requests = []  # every URL the page asks for, from the first
             pg.on("request", lambda r: pg.requests.append(r.url))
+            pg.console = []  # every console message, from the first: (type, text)
+            pg.on("console", lambda m: pg.console.append((m.type, m.text)))
             started = time.monotonic()
             pg.goto(voila_url, timeout=60_000)
             pg.wait_for_function(js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"), timeout=60_000)
@@ -262,3 +264,17 @@ def test_every_asset_comes_from_the_server(page, voila_url):
     elsewhere = [u for u in page.requests if not u.startswith((voila_url, "blob:", "data:"))]
     assert not elsewhere, elsewhere
     assert any(u.startswith(voila_url) for u in page.requests)
+
+
+#: what the browser's module loader logs when a widget extension asks for another version of a
+#: JupyterLab package than the page ships ("Unsatisfied version 4.2.5 from _JUPYTERLAB.CORE_OUTPUT
+#: of shared singleton module @jupyterlab/services (required ^7.6.2)", "No satisfying version ...")
+VERSION_MISMATCH = ("Unsatisfied version", "No satisfying version")
+
+
+def test_the_page_logs_no_version_mismatch(page):
+    """Voilà's page and the widget extensions it loads agree on JupyterLab's packages (pyproject.toml
+    pins the set): not one mismatch warning in the console."""
+    assert any("Starting WebSocket" in text for _, text in page.console)  # the console was heard from the start
+    mismatches = [f"{kind}: {text}" for kind, text in page.console if any(m in text for m in VERSION_MISMATCH)]
+    assert not mismatches, f"{len(mismatches)} version mismatches:\n" + "\n".join(mismatches)

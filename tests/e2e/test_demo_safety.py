@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -214,6 +215,33 @@ def test_nothing_but_the_app_is_served(demo):
     for path in ("api/contents", "api/terminals", "terminals/1", "tree", "lab", "api/kernels", "api/sessions",
                  "voila/files/notebooks/app.ipynb", "voila/files/README.md", "voila/tree"):
         assert _status(url + path) in (403, 404, 405), path
+
+
+def _page_within(url: str, seconds: float) -> tuple[int, str] | None:
+    """Status and body of ``url``, or None if the whole answer takes longer than ``seconds`` (Voilà
+    keeps a page it cannot build open with a heartbeat every few seconds: no read times out)."""
+    got = []
+
+    def fetch():
+        with urllib.request.urlopen(url, timeout=seconds) as r:
+            got.append((r.status, r.read().decode()))
+
+    reader = threading.Thread(target=fetch, daemon=True)
+    reader.start()
+    reader.join(seconds)
+    return got[0] if got else None
+
+
+@pytest.mark.parametrize("query", ["?template=nope", "?template=../../../../../../tmp", "?theme=../../nope"])
+def test_a_visitor_cannot_pick_the_template_or_theme(demo, query):
+    """The app's own page, whatever the URL asks for: an unknown template used to leave the page
+    loading forever while its kernel waited three minutes to be culled."""
+    url, _, log = demo
+    answer = _page_within(url + query, 150)
+    assert answer is not None, f"{query}: no page within 150 s"
+    status, page = answer
+    assert status == 200 and "application/vnd.jupyter.widget-view+json" in page, query
+    assert "TemplateNotFound" not in log.read_text()
 
 
 # ---------------------------------------------------------------- two visitors in a real browser

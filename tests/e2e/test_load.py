@@ -6,24 +6,62 @@ search, and measures memory and first renders (README).  On a 2-core CI runner 8
 (eight kernels and eight Chromium pages drawing 15,625-point maps) take minutes, so this test
 proves the same behaviour with a cap of ``KTNAS_LOAD_VISITORS`` (default 3): that many open at
 once and are drawn, two of them search, and one more visitor gets the 503.
+
+Under that load a notebook's output can reach the server seconds after the cell's reply (the
+output comes on the kernel's IOPub channel, the reply on another); nbclient's default wait of
+4 s left the app out of some pages, which then never drew.  The server waits longer
+(``widgets.hosting.IOPUB_TIMEOUT``); the first test makes a kernel's output trail its reply by
+6 s on purpose and checks that the page still carries it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
+import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .server import LAUNCH_ARGS, hosted, wait_for_pool
 from .visitors import kernel_pids, nice_of, open_at_once, runs_listed, start_search, status_of, wait_finished
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 VISITORS = int(os.environ.get("KTNAS_LOAD_VISITORS", "3"))
 
+#: a cell whose displayed output reaches the server 6 s after the cell's reply: the kernel's IOPub
+#: thread (which sends outputs) is held up for 6 s, and the reply does not wait for it
+LATE_OUTPUT = """import sys, time
+from IPython.display import HTML, display
+sys.stdout.flush_timeout = sys.stderr.flush_timeout = 0.1
+get_ipython().kernel.iopub_thread.schedule(lambda: time.sleep(6))
+display(HTML("<b>ktnas-late-output</b>"))"""
 
+
+def test_a_page_keeps_output_that_trails_the_cell_reply(tmp_path):
+    notebook = tmp_path / "late.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LATE_OUTPUT)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, notebook)
+    log = tmp_path / "voila.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KTNAS_")}
+    env.update(KTNAS_RUNS_DIR=str(tmp_path / "runs"), KTNAS_PREHEAT="1")  # as the app: run in the pool
+    with hosted([f"--notebook={notebook}"], env, log, timeout=120) as url:
+        wait_for_pool(log)
+        with urllib.request.urlopen(url, timeout=120) as r:
+            page = r.read().decode()
+    outputs = [json.loads(o) for o in re.findall(r'<script type="application/vnd\.voila\.cell-output\+json">(.*?)'
+                                                 r"</script>", page, re.S)]
+    html = [o["data"].get("text/html") for o in outputs if o.get("output_type") == "display_data"]
+    assert html == ["<b>ktnas-late-output</b>"], "the cell's output was left out of the page"
+    assert "Timeout waiting for IOPub output" not in log.read_text()
+
+
+@pytest.mark.browser
 def test_visitors_at_once_each_drawn_isolated_and_one_more_refused(chromium):
     from playwright.sync_api import sync_playwright
 

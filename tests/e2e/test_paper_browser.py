@@ -3,11 +3,9 @@ strategies finishes in the page, and its table and chart (ECDF with bootstrap ba
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from .server import ARTIFACTS, ROOT
+from .server import ARTIFACTS
 from .test_app_browser import _tab, js
 from .test_runs_lineage_browser import page  # noqa: F401 - the demo served on a free port, one page open
 
@@ -49,7 +47,5 @@ def test_ten_seed_table_ii_in_the_page(page):
                            ".map(e => e.getBoundingClientRect().bottom))")
     page.set_viewport_size({"width": 1400, "height": int(bottom) + 40})
     page.wait_for_timeout(800)
-    shot = ARTIFACTS / "app-paper.png"
-    page.locator(".ktnas-paper").first.screenshot(path=str(shot))
+    page.locator(".ktnas-paper").first.screenshot(path=str(ARTIFACTS / "app-paper.png"))  # README: screenshots
     page.set_viewport_size({"width": 1400, "height": 1000})
-    shutil.copyfile(shot, ROOT / "docs" / "img" / "app-paper.png")
