@@ -203,7 +203,7 @@ class SearchDashboard(SyncedBox):
             return 0
         ended = not h.running
         self.training.drain()
-        events = h.drain(MAX_PER_PUMP)
+        events = h.drain(None if ended else MAX_PER_PUMP)  # a run that ended: its whole backlog, one redraw
         for event in events:
             fold(self.trace, event)
         if events or ended:
@@ -239,15 +239,16 @@ class SearchDashboard(SyncedBox):
 
     def _finish(self) -> None:
         h = self.handle
-        self._send_population()
         self.start_button.disabled, self.stop_button.disabled = False, True
-        self.refresh_runs()
+        # the verdict first: the population, the run list and the results follow it to the page
         if h.state == "failed":
             self._set_status(f"the run failed: {html.escape(f'{type(h.error).__name__}: {h.error}')}; its "
                              "directory keeps the last checkpoint and can be resumed", error=True)
         else:
             self._set_status(f"stopped after {h.progress.done:,} evaluations; resume it from the list"
                              if h.state == "stopped" else f"finished ({h.result.reason}) in {h.elapsed:.1f} s")
+        self._send_population()
+        self.refresh_runs()
         self._show_results(h.run_dir)
         self._tell_run("end", h)
 
