@@ -203,7 +203,7 @@ class SearchDashboard(SyncedBox):
             return 0
         ended = not h.running
         self.training.drain()
-        events = h.drain(None if ended else MAX_PER_PUMP)  # a run that ended: its whole backlog, one redraw
+        events = h.drain(MAX_PER_PUMP)
         for event in events:
             fold(self.trace, event)
         if events or ended:
