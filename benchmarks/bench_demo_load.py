@@ -6,8 +6,9 @@ kernels), after the pool is ready:
 * each visitor's first render (from the moment all requests went out together to its disorder
   tab's three figures drawn);
 * the server's memory: resident memory of the server process and of all its kernels, once every
-  page is drawn and again after every visitor ran a short search (random search, 30 evaluations
-  per task, its own seed);
+  page is drawn, again after every visitor ran a short search (random search, 30 evaluations
+  per task, its own seed), and again after every visitor ran the Paper tab's 10-seed Table II
+  (``PAPER_STRATEGIES``, 30 runs per visitor, all visitors at once);
 * that each visitor's runs table lists its own run only, and what one more visitor gets (the
   polite 503 when the cap is reached);
 * the machine's load average (1 minute) before the server starts and when all is done: the
@@ -32,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool  # noqa: E402
-from tests.e2e.visitors import (kernel_pids, open_at_once, rss_mb, runs_listed, start_search,  # noqa: E402
-                                status_of, wait_finished)
+from tests.e2e.visitors import (kernel_pids, open_at_once, rss_mb, runs_listed, start_paper_table,  # noqa: E402
+                                start_search, status_of, wait_finished, wait_paper_finished)
+
+#: the Paper tab's table each visitor runs (10 seeds each: 30 runs); within the demo's evaluation cap
+PAPER_STRATEGIES = ("zero-cost", "random-transfer", "ktnas")
 
 
 def memory(pid: int) -> dict:
@@ -76,6 +80,13 @@ def main(argv: list[str] | None = None) -> dict:
                 out["own_runs_only"] = all(len(names) == 1 and f"-s{100 + i}-" in names[0]
                                            for i, names in enumerate(listed))
                 out["visitor_folders"] = sorted(len(list(d.iterdir())) for d in runs.glob("visitor-*"))
+                started = time.perf_counter()
+                for page in pages:
+                    start_paper_table(page, PAPER_STRATEGIES)
+                for page in pages:
+                    wait_paper_finished(page, runs=10 * len(PAPER_STRATEGIES), timeout_s=900)
+                out["all_tables_s"] = time.perf_counter() - started
+                out["tabled"] = memory(url.pid)
             finally:
                 browser.close()
     out["load_after"] = os.getloadavg()[0]
@@ -88,12 +99,15 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  first render, each visitor: median {statistics.median(s):.1f} s, "
               f"range {min(s):.1f}-{max(s):.1f} s  ({', '.join(f'{x:.1f}' for x in s)})")
         for key, what in (("idle", "pool ready, no visitor"), ("rendered", "every page drawn"),
-                          ("searched", "after every visitor's search")):
+                          ("searched", "after every visitor's search"),
+                          ("tabled", "after every visitor's 10-seed table")):
             m = out[key]
             print(f"  memory, {what:30s}: server {m['server_mb']:.0f} MB + {m['kernels']} kernels "
                   f"{m['kernels_mb']:.0f} MB (median {m['per_kernel_mb']:.0f} MB each) = "
                   f"{m['server_mb'] + m['kernels_mb']:.0f} MB")
         print(f"  {args.visitors} searches started one after another, all finished in {out['all_searches_s']:.1f} s")
+        print(f"  {args.visitors} Paper-tab tables ({', '.join(PAPER_STRATEGIES)}; 10 seeds, 30 runs each) "
+              f"started one after another, all finished in {out['all_tables_s']:.1f} s")
         print(f"  each visitor's runs table lists only its own run: {out['own_runs_only']}; "
               f"runs per visitor folder: {out['visitor_folders']}")
         print(f"  one more visitor: HTTP {out['one_more']}")

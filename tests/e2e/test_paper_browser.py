@@ -8,6 +8,7 @@ import pytest
 from .server import ARTIFACTS
 from .test_app_browser import _tab, js
 from .test_runs_lineage_browser import page  # noqa: F401 - the demo served on a free port, one page open
+from .visitors import start_paper_table, wait_paper_finished
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +23,8 @@ def test_ten_seed_table_ii_in_the_page(page):
     random = page.evaluate("""() => [...document.querySelectorAll('.ktnas-paper .widget-checkbox')]
         .filter(b => b.innerText.trim() === 'random').map(b => b.querySelector('input').disabled)""")
     assert random == [True]  # over the demo's evaluations per run
-    page.evaluate("""(chosen) => [...document.querySelectorAll('.ktnas-paper .widget-checkbox')].forEach(b => {
-        const input = b.querySelector('input');
-        if (!input.disabled && input.checked !== chosen.includes(b.innerText.trim())) input.click(); })""", CHOSEN)
-    page.get_by_role("button", name="Run").click()
-    page.get_by_text("this page's run: 10 of 10 seeds complete").first.wait_for(timeout=400_000)
-    page.locator(".ktnas-paper-status", has_text="finished: 30 runs").wait_for(timeout=60_000)
+    start_paper_table(page, CHOSEN)
+    wait_paper_finished(page, runs=30)
     page.wait_for_function(js(f"return {CHART}.layout.title.text.endsWith(', 10 seeds');"), timeout=30_000)
     rows = page.evaluate("""() => [...document.querySelectorAll('.ktnas-paper-table tr')].slice(1)
         .map(r => [...r.querySelectorAll('td')].map(c => c.innerText))""")

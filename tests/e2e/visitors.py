@@ -1,5 +1,6 @@
 """Several visitors of the demo at once (``tests/e2e/test_load.py``, ``benchmarks/bench_demo_load.py``):
-open the page in separate browser contexts, run a short search in one, read what the server holds."""
+open the page in separate browser contexts, run a short search or the Paper tab's table in one, read
+what the server holds."""
 
 from __future__ import annotations
 
@@ -51,6 +52,28 @@ def start_search(page, seed: int, budget: int = 30, algorithm: str = "random") -
 
 def wait_finished(page, timeout_s: float = 120) -> None:
     page.get_by_text("finished (budget)").first.wait_for(timeout=timeout_s * 1000)
+
+
+def start_paper_table(page, strategies, seeds: int = 10) -> None:
+    """Paper tab: once the shipped Table II shows, tick exactly ``strategies`` (the demo disables the
+    ones over its evaluation cap), set ``seeds`` and press Run."""
+    page.locator(".lm-TabBar-tab", has_text="Paper").first.click()
+    page.get_by_text("Showing: shipped result").first.wait_for(timeout=180_000)
+    page.evaluate("""(chosen) => [...document.querySelectorAll('.ktnas-paper .widget-checkbox')].forEach(b => {
+        const input = b.querySelector('input');
+        if (!input.disabled && input.checked !== chosen.includes(b.innerText.trim())) input.click(); })""",
+                  list(strategies))
+    if seeds != 10:
+        box = _field(page, "Seeds")
+        box.fill(str(seeds))
+        box.press("Enter")
+    page.get_by_role("button", name="Run").click()
+
+
+def wait_paper_finished(page, runs: int, seeds: int = 10, timeout_s: float = 400) -> None:
+    """Until the page's own ``seeds``-seed run is complete and its status says ``runs`` runs finished."""
+    page.get_by_text(f"this page's run: {seeds} of {seeds} seeds complete").first.wait_for(timeout=timeout_s * 1000)
+    page.locator(".ktnas-paper-status", has_text=f"finished: {runs} runs").wait_for(timeout=60_000)
 
 
 def runs_listed(page) -> list[str]:
