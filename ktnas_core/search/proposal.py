@@ -36,12 +36,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..spaces import get_space
 
-__all__ = ["ZeroCost", "CrossTaskGP", "has_zero_cost", "free_scorers", "KAPPA"]
-
-#: posterior standard deviations ``ktnas-xt``'s surrogate adds to its mean: tuned on NB201 seeds
-#: 10,000-10,099 (``benchmarks/bench_variant.py --grid kappa``; results/variant_kappa*.txt), not on
-#: the reported seeds; TransNAS-Bench-101 was not looked at
-KAPPA = 0.25
+__all__ = ["ZeroCost", "CrossTaskGP", "has_zero_cost", "free_scorers"]
 
 
 def has_zero_cost(space: Any, tasks: Sequence[str]) -> bool:
@@ -130,7 +125,7 @@ class CrossTaskGP:
         Latest evaluations per task that the model learns from.
     kappa : float, default 0.0
         Posterior standard deviations added to the mean (>= 0).  The ``ktnas-xt`` preset sets
-        :data:`KAPPA`.
+        :data:`ktnas_core.search.presets.KAPPA`.
     global_pool : int or "all", default 0
         Unexplored cells drawn at random from the whole (finite) space that compete with the bred
         children for the surrogate's favour (:meth:`unexplored`); 0 screens mutations only, ``"all"``
@@ -158,11 +153,14 @@ class CrossTaskGP:
                  global_pool: int | str = 0, kappa: float = 0.0):
         from .transfer import Features
 
-        for name, value, low, high in (("length_scale", length_scale, 0, np.inf), ("task_corr", task_corr, -1, 1),
-                                       ("noise", noise, 0, np.inf)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                    low < value <= high if name != "task_corr" else low <= value <= high):
-                raise ParameterError(f"{name}={value!r} is out of range for the cross-task surrogate")
+        for name, value, fits, allowed in (
+                ("length_scale", length_scale, lambda v: 0 < v <= np.inf, "a number > 0"),
+                ("task_corr", task_corr, lambda v: -1 <= v <= 1, "a number in [-1, 1]"),
+                ("noise", noise, lambda v: 0 < v <= np.inf, "a number > 0"),
+                ("kappa", kappa, lambda v: 0 <= v < np.inf, "a finite number >= 0")):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not fits(value):
+                raise ParameterError(f"{name}={value!r} is out of range for the cross-task surrogate; "
+                                     f"allowed: {allowed}")
         self.space, self.tasks, self.proxy = space, tuple(tasks), proxy
         self.length_scale, self.task_corr, self.noise = float(length_scale), float(task_corr), float(noise)
         self.max_train = int(max_train)
@@ -171,8 +169,6 @@ class CrossTaskGP:
             raise ParameterError(f"global_pool={global_pool!r} is out of range; allowed: an integer in "
                                  f"[0, {len(space)}] or 'all'")
         self.global_pool = len(space) if global_pool == "all" else global_pool
-        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not 0 <= kappa < np.inf:
-            raise ParameterError(f"kappa={kappa!r} is out of range; allowed: a finite number >= 0")
         self.kappa = float(kappa)
         self._onehot = Features(space, "onehot")
         self._proxy_rank: dict[str, np.ndarray] = {}

@@ -63,10 +63,9 @@ def start_paper_table(page, strategies, seeds: int = 10) -> None:
         const input = b.querySelector('input');
         if (!input.disabled && input.checked !== chosen.includes(b.innerText.trim())) input.click(); })""",
                   list(strategies))
-    if seeds != 10:
-        box = _field(page, "Seeds")
-        box.fill(str(seeds))
-        box.press("Enter")
+    box = _field(page, "Seeds")
+    box.fill(str(seeds))
+    box.press("Enter")
     page.get_by_role("button", name="Run").click()
 
 
