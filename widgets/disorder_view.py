@@ -32,6 +32,7 @@ SPLITS = (("validation", "valid"), ("test", "test"))
 SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (460, 580)
 HEATMAP_MARGIN, HEATMAP_COLORBAR_PX = dict(l=110, r=10, t=80, b=100), 95  # the colour bar, its labels and gap
 
+POINT_HINT = f"<span style='font-size:13px;color:{COLORS['muted']}'>Point at a cell in the scatter to see it here.</span>"
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
     "so the best cell found on one task need not be the best on another. Each dot is one cell: on the dashed "
@@ -57,6 +58,10 @@ class DisorderView(w.VBox):
         target (:mod:`widgets.bump_chart`); created once, updated in place.
     stats : ipywidgets.HTML
         Kendall tau, Spearman rho and top-k overlap of the chosen pair.
+    pointed : ipywidgets.HTML
+        The cell under the pointer in the scatter: its cell string and its rank on both tasks
+        (the scatter's own hover label names the cell by index; the page is not sent the
+        15,625 cell strings of NAS-Bench-201, 1.3 MB, to open faster).
     """
 
     def __init__(self, benchmark: str = "nb201", **kwargs):
@@ -65,13 +70,17 @@ class DisorderView(w.VBox):
         self._callbacks: list[Callable[[str, str], None]] = []
         self._busy = False
         self._last_pair: tuple[str, str] | None = None
+        self._pointed: int | None = None  # the cell named in self.pointed
         self._make_controls()
         self.stats = w.HTML(layout=w.Layout(margin="6px 0 4px 0"))
+        self.pointed = w.HTML(POINT_HINT, layout=w.Layout(margin="0", min_height="22px"))
         self.note = w.HTML(f"<div style='color:{COLORS['muted']};font-size:13px;line-height:1.5;max-width:1150px'>"
                            f"{TEACHING_NOTE}</div>", layout=w.Layout(margin="4px 0 0 0"))
         self.scatter = _scatter_figure()
         self.heatmap = _heatmap_figure()
         self.heatmap.data[0].on_click(self._on_heatmap_click)
+        for trace in self.scatter.data:
+            trace.on_hover(self._on_scatter_hover)
         self.bump = bump_figure()
 
         for control in (self.source_dropdown, self.target_dropdown, self.split_toggle, self.topk_slider,
@@ -90,7 +99,7 @@ class DisorderView(w.VBox):
         figures = w.HBox([self.scatter, self.heatmap, self.bump],
                          layout=w.Layout(flex_flow="row wrap", grid_gap="12px"))
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
-        super().__init__([controls, self.stats, figures, self.note], **kwargs)
+        super().__init__([controls, self.stats, self.pointed, figures, self.note], **kwargs)
         self._redraw(full=True)
 
     def _make_controls(self) -> None:
@@ -188,12 +197,31 @@ class DisorderView(w.VBox):
 
     def _on_benchmark(self, change) -> None:
         self._bench = benchmarks.load(change["new"])
+        self._pointed, self.pointed.value = None, POINT_HINT
         tasks = self._bench.tasks
         with self._batch():
             for dd, value in ((self.source_dropdown, tasks[0]), (self.target_dropdown, tasks[-1])):
                 dd.options = tasks
                 dd.value = value
         self._redraw(full=True)
+
+    def _on_scatter_hover(self, trace, points, state) -> None:
+        if points.point_inds:
+            index = int(points.point_inds[0])
+            self.show_cell(index if trace is self.scatter.data[0] else int(self._top[index]))
+
+    def show_cell(self, index: int) -> None:
+        """Name cell ``index`` and its ranks on the chosen pair in :attr:`pointed` (what hovering a
+        point of the scatter does)."""
+        b = self._bench
+        if not 0 <= index < len(b):
+            raise IndexError(f"cell index must lie in 0..{len(b) - 1}; got {index}")
+        (source, target), e = self.pair, html.escape
+        self._pointed = index
+        ranks = [int(b.ranks(t, self.metric(t))[index]) for t in (source, target)]
+        self.pointed.value = (f"<span style='font-size:13px;color:{COLORS['ink']}'>cell {index:,} "
+                              f"<code>{e(str(_cell_strings(b.name)[index]))}</code>: rank {ranks[0]:,} on "
+                              f"{e(source)}, {ranks[1]:,} on {e(target)}</span>")
 
     def _on_heatmap_click(self, trace, points, state) -> None:
         if points.xs and points.ys:
@@ -207,28 +235,34 @@ class DisorderView(w.VBox):
         return s if metric.higher_is_better else -s
 
     def _redraw(self, full: bool = False) -> None:
-        """Update figures and stats; ``full`` also redraws what depends only on benchmark and split."""
+        """Update figures and stats; ``full`` also redraws what depends only on benchmark and split.
+
+        The scatter's update is sent first (the figure a visitor watches), then the bump chart's,
+        the heatmap's and the stats line's."""
         source, target = self.pair
         with self.scatter.batch_update():
-            self._draw_scatter(source, target, full)
+            x, y, top = self._draw_scatter(source, target, full)
+        draw_bump(self.bump, x, y, top, _cell_strings(self._bench.name), self.k, source, target)
         with self.heatmap.batch_update():
             if full:
                 self._draw_heatmap()
             self._mark_cell(source, target)
         self.stats.value = self._stats_html(source, target)
+        if self._pointed is not None:  # its ranks on the new pair
+            self.show_cell(self._pointed)
         if self.pair != self._last_pair:
             self._last_pair = self.pair
             for callback in list(self._callbacks):
                 callback(source, target)
 
-    def _draw_scatter(self, source: str, target: str, full: bool) -> None:
+    def _draw_scatter(self, source: str, target: str, full: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Redraw the scatter; returns both tasks' ranks and the source's top-k (best first)."""
         b, n, fig = self._bench, len(self._bench), self.scatter
         x = b.ranks(source, self.metric(source)).astype(np.int32)
         y = b.ranks(target, self.metric(target)).astype(np.int32)
-        top = np.argsort(-self._oriented(source), kind="stable")[: self.k]  # as disorder.topk_overlap
+        top = self._top = np.argsort(-self._oriented(source), kind="stable")[: self.k]  # as disorder.topk_overlap
         cells = _cell_strings(b.name)
         if full:
-            fig.data[0].text = cells
             fig.layout.shapes[0].update(x0=1, y0=1, x1=n, y1=n)
         fig.data[0].update(x=x, y=y)
         name = f"top {self.topk_slider.value:g}% on {source}"
@@ -240,7 +274,7 @@ class DisorderView(w.VBox):
         fig.layout.xaxis.title.text = f"rank on <b>{source}</b> ({self.metric(source)}; 1 = best)"
         fig.layout.yaxis.title.text = f"rank on <b>{target}</b> ({self.metric(target)}; 1 = best)"
         fig.layout.title.text = f"Rank vs rank, all {n:,} cells ({b.title})"
-        draw_bump(self.bump, x, y, top, cells, self.k, source, target)
+        return x, y, top
 
     def _draw_heatmap(self) -> None:
         m = self.matrix("kendall")
@@ -298,12 +332,12 @@ def _cell_font_size(n: int, chars: int) -> int:
 
 
 def _scatter_figure() -> FigureWidget:
-    hover = "%{text}<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
+    hover = "<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
     return FigureWidget(
-        data=[
-            go.Scattergl(mode="markers", name="all cells", hovertemplate=hover,
+        data=[  # a point's number is its cell's index
+            go.Scattergl(mode="markers", name="all cells", hovertemplate="cell %{pointNumber:,}" + hover,
                          marker=dict(size=3, color=COLORS["cells"], opacity=0.35)),
-            go.Scattergl(mode="markers", name="top-k on source", hovertemplate=hover,
+            go.Scattergl(mode="markers", name="top-k on source", hovertemplate="%{text}" + hover,
                          marker=dict(size=6, color=COLORS["topk"], opacity=0.9, line=dict(width=0.5, color="white"))),
         ],
         layout=go.Layout(

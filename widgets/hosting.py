@@ -33,7 +33,9 @@ Kernels come and go with their pages (:class:`~widgets.hosting_kernels.LimitedKe
   ``KTNAS_FIRST_CONNECT_TIMEOUT`` seconds (default 180).
 * ``KTNAS_PREHEAT`` kernels (default 2, at most the visitor limit) wait in a pool with the
   app already built; pooled kernels do not count as visitors and run at a lower CPU priority
-  (``KTNAS_PREHEAT_NICE``, default 10) until a page connects to them.
+  (``KTNAS_PREHEAT_NICE``, default 10) until a page connects to them; a kernel handed to a visitor
+  is replaced ``KTNAS_PREHEAT_FILL_DELAY`` seconds later (default 10), once the visitor's page is
+  drawn.
 * The page loads only the browser extensions the app needs (:data:`EXTENSION_DENYLIST`
   leaves out plotly's JupyterLab renderer, 4.8 MB of JavaScript the figures do not use).
 * A page's HTML waits for all of the notebook's output, however far it trails the cell's
@@ -51,8 +53,8 @@ importable from here too).
 (True, True)
 >>> "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in args, "--LimitedKernelManager.preheat_nice=10" in args
 (True, True)
->>> "--VoilaExecutor.iopub_timeout=120" in args
-True
+>>> "--VoilaExecutor.iopub_timeout=120" in args, "--LimitedKernelManager.fill_delay=10" in args
+(True, True)
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
 
 from .hosting_gate import ALLOWED, V1, WidgetsOnlyConnection, message_route
-from .hosting_kernels import FIRST_CONNECT_TIMEOUT, PREHEAT_NICE, UNCONNECTED_TIMEOUT, LimitedKernelManager
+from .hosting_kernels import (FIRST_CONNECT_TIMEOUT, PREHEAT_FILL_DELAY, PREHEAT_NICE, UNCONNECTED_TIMEOUT,
+                              LimitedKernelManager)
 
 __all__ = ["ALLOWED", "AppPageHandler", "KtnasVoila", "LimitedKernelManager", "PLOTLY_BUNDLE_URL",
            "PlotlyBundleHandler", "V1", "WidgetsOnlyConnection", "main", "message_route", "voila_args"]
@@ -144,11 +147,12 @@ class KtnasVoila(Voila):
 def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeout: int = 0,
                unconnected_timeout: int = UNCONNECTED_TIMEOUT, preheat: int = PREHEAT,
                preheat_nice: int = PREHEAT_NICE, first_connect_timeout: int = FIRST_CONNECT_TIMEOUT,
-               iopub_timeout: int = IOPUB_TIMEOUT) -> list[str]:
+               iopub_timeout: int = IOPUB_TIMEOUT, fill_delay: int = PREHEAT_FILL_DELAY) -> list[str]:
     """The ``voila`` command-line arguments that serve ``notebook`` locked down (see the module).
 
     ``preheat`` kernels are kept ready (at most ``max_visitors`` when that is set; 0: none);
-    ``iopub_timeout``: seconds to wait for a cell's output after its reply."""
+    ``iopub_timeout``: seconds to wait for a cell's output after its reply; ``fill_delay``: seconds
+    from handing a pooled kernel out to starting its replacement."""
     here = __name__ if __name__ != "__main__" else "widgets.hosting"
     pool = min(preheat, max_visitors) if max_visitors else preheat
     checks = [t for t in (idle_timeout, unconnected_timeout) if t > 0]
@@ -164,7 +168,8 @@ def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeo
             f"--LimitedKernelManager.max_kernels={max_visitors}",
             f"--LimitedKernelManager.unconnected_timeout={unconnected_timeout}",
             f"--LimitedKernelManager.preheat_nice={preheat_nice}",
-            f"--LimitedKernelManager.first_connect_timeout={first_connect_timeout}"]
+            f"--LimitedKernelManager.first_connect_timeout={first_connect_timeout}",
+            f"--LimitedKernelManager.fill_delay={fill_delay}"]
     if checks:  # how often kernels are checked: a sixth of the shortest timeout, at most a minute
         args.append(f"--MappingKernelManager.cull_interval={max(1, min(60, min(checks) // 6))}")
     if idle_timeout:
@@ -225,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     preheat = _env_int("KTNAS_PREHEAT", PREHEAT)
     nice = _env_int("KTNAS_PREHEAT_NICE", PREHEAT_NICE)
     first_connect = _env_int("KTNAS_FIRST_CONNECT_TIMEOUT", FIRST_CONNECT_TIMEOUT)
+    fill_delay = _env_int("KTNAS_PREHEAT_FILL_DELAY", PREHEAT_FILL_DELAY)
     if not _is_loopback(opts.host):
         print(f"ktnas: binding {opts.host}: anyone who can reach it can use the app; serve it behind a "
               "TLS reverse proxy", file=sys.stderr)
@@ -232,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ktnas app: http://{opts.host}:{opts.port}/  runs in {os.environ['KTNAS_RUNS_DIR']}{mode}  "
           "(Ctrl-C to stop)", flush=True)
     KtnasVoila.launch_instance(argv=voila_args(notebook, opts.host, opts.port, visitors, idle, unconnected,
-                                                   preheat, nice, first_connect))
+                                                   preheat, nice, first_connect, fill_delay=fill_delay))
 
 
 if __name__ == "__main__":

@@ -68,9 +68,10 @@ def hosted(args: list[str], env: Mapping[str, str], log: Path, timeout: float = 
 
 def wait_for_pool(log: Path, timeout: float = 120.0, ready: int = 1) -> None:
     """Until the served app says ``ready`` preheated kernels have built the app (``widgets.hosting``
-    keeps ``KTNAS_PREHEAT`` of them), so that a test times a visit, not the server's start."""
+    keeps ``KTNAS_PREHEAT`` of them; the server logs the count as it changes, and the latest count is
+    the one that holds), so that a test times a visit, not the server's start or a pool refilling."""
     deadline = time.monotonic() + timeout
-    while not any(int(n) >= ready for n in re.findall(r"ktnas: (\d+) preheated kernel", log.read_text())):
+    while int((re.findall(r"ktnas: (\d+) preheated kernel", log.read_text()) or [0])[-1]) < ready:
         if time.monotonic() > deadline:
             pytest.fail(f"no preheated kernel within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
         time.sleep(0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -84,6 +85,25 @@ def test_app_renders_and_reacts(page):
     page.set_viewport_size({"width": 1360, "height": int(bottom) + 40})
     page.wait_for_timeout(500)  # let plotly finish drawing the restyle
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+
+
+def test_pointing_at_a_scatter_point_names_that_cell_and_its_ranks(page):
+    """The page is not sent 15,625 cell strings: hovering a point asks the kernel, which names the cell."""
+    page.wait_for_function(js("const s = plot('scattergl'); return !!(s && s.data[0].x);"), timeout=60_000)
+    box = page.evaluate(js("const r = plot('scattergl').querySelector('.nsewdrag').getBoundingClientRect(); "
+                           "return [r.left, r.top, r.width, r.height];"))
+    page.mouse.move(box[0] + box[2] * 0.5, box[1] + box[3] * 0.5)  # the middle of the cloud
+    line = page.locator(".widget-html", has_text="rank").filter(has=page.locator("code")).first
+    line.wait_for(timeout=15_000)
+    pair = [page.locator(".widget-dropdown", has_text=f"{end} task").locator("select").input_value()
+            for end in ("Source", "Target")]  # the pair the earlier tests left
+    m = re.search(rf"cell ([\d,]+) (\S+): rank ([\d,]+) on {pair[0]}, ([\d,]+) on {pair[1]}", line.inner_text())
+    assert m, (pair, line.inner_text())
+    b, index = benchmarks.load("nb201"), int(m.group(1).replace(",", ""))
+    assert m.group(2) == str(b.space.from_index(index))
+    assert [int(g.replace(",", "")) for g in m.group(3, 4)] == [int(b.ranks(t, "valid_accuracy")[index]) for t in pair]
+    label = page.locator(".hovertext").first.text_content()
+    assert f"cell {index:,}" in label, label  # plotly's own hover label, the same cell
 
 
 def test_heatmap_click_picks_the_pair(page):
