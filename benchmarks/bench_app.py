@@ -3,7 +3,8 @@
 Measured, each ``--repeat`` times (fresh browser context each time):
 
 * first render: from ``goto`` to the disorder tab's three figures drawn (one visitor, then
-  ``--visitors`` opening at once);
+  ``--visitors`` opening at once), and of it what waits on the server (``_html_s``: the page's
+  HTML; ``_kernel_state_s``: from the page's websocket opening to the kernel's widget state);
 * pair change: the disorder tab's target task changed until the rank scatter shows the new ranks
   and the browser has drawn the next frame;
 * map recolour: the Cells tab's map coloured by another mode until all 15,625 points carry it
@@ -54,12 +55,45 @@ def _js(body: str, arg: str = "") -> str:
     return f"({arg}) => {{ {PLOT} {body} }}"
 
 
-def _open(browser, url: str):
+class _Phases:
+    """Where a page's first render waits on the server: its HTML (from the request to the last
+    byte), and the kernel's widget state (from the page's websocket opening to the state's
+    arrival, the largest message before the figures are drawn).  The rest is the browser's own
+    work: loading and running scripts, drawing the figures."""
+
+    def __init__(self, page, started: float):
+        self.started, self.html, self.ws_open, self.state, self._largest = started, None, None, None, 0
+        page.on("requestfinished", self._finished)
+        page.on("websocket", self._websocket)
+
+    def _finished(self, request) -> None:
+        if self.html is None and request.resource_type == "document":
+            self.html = time.perf_counter() - self.started
+
+    def _websocket(self, ws) -> None:
+        if self.ws_open is None:
+            self.ws_open = time.perf_counter() - self.started
+            ws.on("framereceived", self._frame)
+
+    def _frame(self, payload) -> None:
+        if len(payload) > self._largest:
+            self._largest, self.state = len(payload), time.perf_counter() - self.started - self.ws_open
+
+    def record(self, out: dict, prefix: str) -> None:
+        for key, value in (("html", self.html), ("kernel_state", self.state)):
+            if value is not None:
+                out.setdefault(f"{prefix}_{key}_s", []).append(value)
+
+
+def _open(browser, url: str, out: dict):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     started = time.perf_counter()
+    phases = _Phases(page, started)
     page.goto(url, timeout=180_000)
     page.wait_for_function(RENDERED, timeout=180_000, polling=50)
-    return page, time.perf_counter() - started
+    out["first_render_s"] = [time.perf_counter() - started]
+    phases.record(out, "first_render")
+    return page
 
 
 #: in the page: fire ``change`` on the <select> marked ``data-bench``, chosen option by value or
@@ -106,8 +140,7 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
     """One round of every figure; ``ready()`` waits for the server's preheated kernels."""
     out: dict[str, list[float]] = {}
     ready()
-    page, first = _open(browser, url)
-    out["first_render_s"] = [first]
+    page = _open(browser, url, out)
     target = page.locator(".widget-dropdown", has_text="Target task").locator("select").first
     new_ranks = ("const y = plot('scattergl').data[0].y; "
                  "return b ? b.some((v, i) => v !== y[i]) : Array.from(y.slice(0, 50));")
@@ -141,6 +174,7 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
         contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(visitors)]
         pages = [c.new_page() for c in contexts]
         started = time.perf_counter()
+        phases = [_Phases(p, started) for p in pages]
         for p in pages:  # navigation requests go out together; each waits for its own figures below
             p.goto(url, wait_until="commit", timeout=180_000)
         times = []
@@ -148,6 +182,8 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
             p.wait_for_function(RENDERED, timeout=180_000, polling=50)
             times.append(time.perf_counter() - started)
         out[f"first_render_{visitors}_at_once_s"] = times
+        for ph in phases:
+            ph.record(out, f"first_render_{visitors}_at_once")
         for c in contexts:
             c.close()
     return out
@@ -189,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         print(f"bench_app: headless Chromium, 1400x1000, {args.repeat} repeat(s), {os.cpu_count()} CPU(s)")
         for k, s in summary.items():
-            print(f"  {k:34s} median {s['median']:7.3f} s   range {s['min']:.3f}-{s['max']:.3f}   (n={s['n']})")
+            print(f"  {k:40s} median {s['median']:7.3f} s   range {s['min']:.3f}-{s['max']:.3f}   (n={s['n']})")
     return summary
 
 
