@@ -83,6 +83,8 @@ class RunsCompare(SyncedBox):
 
     def __init__(self, dashboard, **kwargs):
         self.dashboard, self.records, self._ticked, self._cache = dashboard, [], {}, {}
+        self._head: list[w.HTML] | None = None
+        self._rows: dict[Path, tuple[tuple, list[w.Widget]]] = {}  # a run folder's row: its content, its widgets
         self._queue, self._batch = [], []
         self.grid = w.GridBox(layout=w.Layout(grid_template_columns=GRID, grid_gap="2px 10px", align_items="center",
                                               max_height="330px", overflow="auto", padding="4px",
@@ -147,16 +149,32 @@ class RunsCompare(SyncedBox):
         self._draw()
 
     def _build_grid(self) -> None:
-        cells = [_cell(f"<b>{html.escape(h)}</b>") for h in HEAD]
+        """Lay the table out again: a row whose content is unchanged keeps its widgets; the widgets of
+        a changed or vanished row are closed (a page following many runs would otherwise keep every
+        row it was ever sent)."""
+        if self._head is None:
+            self._head = [_cell(f"<b>{html.escape(h)}</b>") for h in HEAD]
+        rows: dict[Path, tuple[tuple, list[w.Widget]]] = {}
         for r in self.records:
-            box = w.Checkbox(bool(self._ticked.get(r.path)), indent=False, layout=w.Layout(width="24px"))
-            box.observe(lambda c, p=r.path: self._tick(p, c["new"]), names="value")
             reach, regret = _per_task(r)
+            ticked = bool(self._ticked.get(r.path))
+            key = (ticked, r.strategy, r.seed, r.benchmark, reach, regret, r.status)
+            old = self._rows.get(r.path)
+            if old is not None and old[0] == key:
+                rows[r.path] = old
+                continue
+            box = w.Checkbox(ticked, indent=False, layout=w.Layout(width="24px"))
+            box.observe(lambda c, p=r.path: self._tick(p, c["new"]), names="value")
             name = self.dashboard.area.label(r.path)
-            cells += [box, _cell(f"<code>{html.escape(r.path.name)}</code>", name), _cell(html.escape(r.strategy)),
-                      _cell(str(r.seed)), _cell(html.escape(r.benchmark)), _cell(reach), _cell(regret),
-                      _cell(html.escape(r.status))]
-        self.grid.children = cells
+            rows[r.path] = (key, [box, _cell(f"<code>{html.escape(r.path.name)}</code>", name),
+                                  _cell(html.escape(r.strategy)), _cell(str(r.seed)), _cell(html.escape(r.benchmark)),
+                                  _cell(reach), _cell(regret), _cell(html.escape(r.status))])
+        gone = [widget for path, (key, row) in self._rows.items() if rows.get(path, (None, None))[1] is not row
+                for widget in row]
+        self._rows = rows
+        self.grid.children = [*self._head, *(widget for _, row in rows.values() for widget in row)]
+        for widget in gone:
+            widget.close()
 
     def _tick(self, path: Path, value: bool) -> None:
         self._ticked[path] = bool(value)

@@ -43,6 +43,7 @@ from .style import COLORS, SyncedBox, guarded
 __all__ = ["SearchDashboard", "DEFAULT_TASKS"]
 
 PUMP_S, LOG_ROWS, MAX_PER_PUMP, POPULATION_S = 0.25, 12, 5_000, 1.0  # a full pump takes about 0.1 s
+FIRST_PUMP_S = 0.05  # the first look at a run just started: its first evaluations are drawn at once
 TASK_COLORS = (COLORS["cells"], COLORS["topk"], COLORS["accent"], "#8e6bbf", "#c9a227", "#d45087", "#3b8ea5")
 
 
@@ -234,7 +235,7 @@ class SearchDashboard(SyncedBox):
         self.start_button.disabled, self.stop_button.disabled, self.results.value = True, False, ""
         self._set_status(f"running <code>{html.escape(self.area.label(handle.run_dir))}</code>")
         self.refresh_runs()
-        self._schedule()
+        self._schedule(FIRST_PUMP_S)
         self._tell_run("start", handle)
 
     def _finish(self) -> None:

@@ -159,10 +159,11 @@ def test_first_tab_imports_no_heavy_module():
             "print(sorted(m for m in ('sklearn', 'networkx', 'widgets.embedding_map', 'widgets.cell_view', "
             "'widgets.search_dashboard', 'rfc3987_syntax') if sys.modules.get(m)))\n"
             "from widgets.app import import_tabs\nimport_tabs()\n"
-            "print(sorted(m for m in ('sklearn', 'widgets.embedding_map', 'widgets.lineage_view') if m in sys.modules))")
+            "print(sorted(m for m in ('ktnas_core.predictors', 'sklearn', 'widgets.embedding_map', "
+            "'widgets.lineage_view') if m in sys.modules))")
     env = {**os.environ, "KTNAS_APP_KERNEL": "1", "KTNAS_RUNS_DIR": str(Path(__file__).parent / "no-runs")}
     env.pop("VOILA_PREHEAT", None)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     first, warmed = out.strip().splitlines()
     assert first == "[]", first
-    assert warmed == "['sklearn', 'widgets.embedding_map', 'widgets.lineage_view']", warmed
+    assert warmed == "['ktnas_core.predictors', 'sklearn', 'widgets.embedding_map', 'widgets.lineage_view']", warmed

@@ -12,7 +12,7 @@ import pytest
 
 from ktnas_core.runs.report import band, read_run
 from ktnas_core.runs.rundirs import Limits, RunArea, RunLimitError
-from widgets.runs_compare import RunsCompare
+from widgets.runs_compare import HEAD, RunsCompare
 from widgets.search_dashboard import SearchDashboard
 
 from .test_search_dashboard import links, pump_all
@@ -42,6 +42,20 @@ def test_the_table_lists_every_run_and_ticks_the_seeds(compare):
     rec = compare.records[1]
     assert any(f"{rec.regret['cifar10']:.3f}" in t for t in texts)
     assert "10 seeds" not in compare.status.value and "3 seeds done" in compare.status.value
+
+
+def test_a_refresh_keeps_unchanged_rows_and_closes_the_widgets_it_replaces(compare):
+    before = list(compare.grid.children)
+    compare.refresh()  # nothing changed on disk: the same widgets, none closed
+    assert list(compare.grid.children) == before and all(c.comm is not None for c in before)
+    row = len(HEAD)  # the first run's row starts after the header
+    first = compare.records[0].path
+    compare.select([r.path for r in compare.records])  # the first run's tick changes: only its row is new
+    after = list(compare.grid.children)
+    assert after[:row] == before[:row] and after[row + len(HEAD):] == before[row + len(HEAD):]
+    assert all(c.comm is None for c in before[row:row + len(HEAD)])  # closed: not kept by kernel or page
+    assert after[row].value is True and compare.selected[0] == first
+    compare.select([r.path for r in compare.records[1:]])  # as the other tests expect it
 
 
 def test_seeds_are_one_median_band_and_another_run_its_own_line(compare):
