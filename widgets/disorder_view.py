@@ -24,7 +24,8 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks, disorder
 
 from .bump_chart import bump_figure, draw_bump
-from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, sync_figures, silenced
+from .style import (BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, POINT_HINT,
+                    check_cell, pointed_cell, sync_figures, silenced)
 
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
@@ -32,7 +33,6 @@ SPLITS = (("validation", "valid"), ("test", "test"))
 SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (460, 580)
 HEATMAP_MARGIN, HEATMAP_COLORBAR_PX = dict(l=110, r=10, t=80, b=100), 95  # the colour bar, its labels and gap
 
-POINT_HINT = f"<span style='font-size:13px;color:{COLORS['muted']}'>Point at a cell in the scatter to see it here.</span>"
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
     "so the best cell found on one task need not be the best on another. Each dot is one cell: on the dashed "
@@ -213,15 +213,10 @@ class DisorderView(w.VBox):
     def show_cell(self, index: int) -> None:
         """Name cell ``index`` and its ranks on the chosen pair in :attr:`pointed` (what hovering a
         point of the scatter does)."""
-        b = self._bench
-        if not 0 <= index < len(b):
-            raise IndexError(f"cell index must lie in 0..{len(b) - 1}; got {index}")
-        (source, target), e = self.pair, html.escape
+        b, (source, target), e = self._bench, self.pair, html.escape
+        ranks = [int(b.ranks(t, self.metric(t))[check_cell(b, index)]) for t in (source, target)]
+        self.pointed.value = pointed_cell(b, index, f"rank {ranks[0]:,} on {e(source)}, {ranks[1]:,} on {e(target)}")
         self._pointed = index
-        ranks = [int(b.ranks(t, self.metric(t))[index]) for t in (source, target)]
-        self.pointed.value = (f"<span style='font-size:13px;color:{COLORS['ink']}'>cell {index:,} "
-                              f"<code>{e(str(_cell_strings(b.name)[index]))}</code>: rank {ranks[0]:,} on "
-                              f"{e(source)}, {ranks[1]:,} on {e(target)}</span>")
 
     def _on_heatmap_click(self, trace, points, state) -> None:
         if points.xs and points.ys:

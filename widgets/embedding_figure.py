@@ -5,10 +5,9 @@ by the disorder between two tasks.
 >>> fig = map_figure()
 >>> [t.name for t in fig.data]
 ['all cells', 'highlight', 'selected cell']
->>> marker, customdata, hover = color_marker(benchmarks.load("tnb101_micro"), "disorder", "class_object",
-...                                          "room_layout")
->>> customdata.shape, marker["cmin"] == -marker["cmax"], "room_layout: rank" in hover
-((4096, 3), True, True)
+>>> marker, hover = color_marker(benchmarks.load("tnb101_micro"), "disorder", "class_object", "room_layout")
+>>> marker["color"].shape, marker["cmin"] == -marker["cmax"], "rank on room_layout" in hover
+((4096,), True, True)
 """
 
 from __future__ import annotations
@@ -24,25 +23,31 @@ COLOR_MODES = (("score on task A", "score"), ("rank on task A", "rank"), ("disor
 SIZE = (760, 640)  # the map's width and height, px
 
 
-def color_marker(b, mode: str, a: str, other: str) -> tuple[dict, np.ndarray, str]:
-    """``(marker, customdata, hovertemplate)`` of the cells of benchmark ``b`` coloured by ``mode`` (see
-    :data:`COLOR_MODES`) on task ``a`` (``other``: task B of the disorder)."""
-    metric, score, rank_a, rank_b = b.metric(a), b.scores(a), b.ranks(a), b.ranks(other)
+def color_marker(b, mode: str, a: str, other: str) -> tuple[dict, str]:
+    """``(marker, hovertemplate)`` of the cells of benchmark ``b`` coloured by ``mode`` (see
+    :data:`COLOR_MODES`) on task ``a`` (``other``: task B of the disorder).
+
+    A dot's hover label gives its cell's index (points are in index order) and the value its colour
+    shows; the colours go to the page as 4-byte numbers, the cells' strings not at all (the map's
+    own line names the cell under the pointer: :meth:`EmbeddingMap.show_cell`)."""
+    metric = b.metric(a)
     unit = f" ({metric.unit})" if metric.unit else ""
-    hover = f"%{{text}}<br>{a}: {metric.name} %{{customdata[0]:.4g}}, rank %{{customdata[1]:,}}"
     if mode == "score":
-        marker = dict(color=score, colorscale="Viridis", reversescale=not metric.higher_is_better, cmin=None,
-                      cmax=None, colorbar_title_text=f"{a}<br>{metric.name}{unit}")
+        marker = dict(color=np.asarray(b.scores(a), dtype=np.float32), colorscale="Viridis",
+                      reversescale=not metric.higher_is_better, cmin=None, cmax=None,
+                      colorbar_title_text=f"{a}<br>{metric.name}{unit}")
+        shown = f"{a}: {metric.name} %{{marker.color:.4g}}"
     elif mode == "rank":
-        marker = dict(color=rank_a, colorscale="Viridis", reversescale=True, cmin=1, cmax=len(b),
+        marker = dict(color=b.ranks(a).astype(np.int32), colorscale="Viridis", reversescale=True, cmin=1, cmax=len(b),
                       colorbar_title_text=f"rank on<br>{a}<br>(1 = best)")
+        shown = f"rank on {a} %{{marker.color:,}}"
     else:
-        diff = rank_a.astype(np.int64) - rank_b.astype(np.int64)
+        diff = b.ranks(a).astype(np.int32) - b.ranks(other).astype(np.int32)
         lim = max(1, int(np.abs(diff).max()))
         marker = dict(color=diff, colorscale=COLORS["scale"], reversescale=False, cmin=-lim, cmax=lim,
                       colorbar_title_text=f"rank A − rank B<br>red: better on {a}<br>blue: better on {other}")
-        hover += f"<br>{other}: rank %{{customdata[2]:,}}"
-    return marker, np.column_stack([score, rank_a, rank_b]), hover + "<extra></extra>"
+        shown = f"rank on {a} − rank on {other}: %{{marker.color:,}}"
+    return marker, f"cell %{{pointNumber:,}}<br>{shown}<extra></extra>"
 
 
 def map_figure() -> FigureWidget:

@@ -22,7 +22,8 @@ from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
 from .embedding_figure import COLOR_MODES, color_marker, map_figure
-from .style import BENCHMARK_CHOICES, cell_strings, COLORS, SyncedBox, silenced
+from .style import (BENCHMARK_CHOICES, cell_strings, check_cell, COLORS, POINT_HINT, pointed_cell, SyncedBox,
+                    silenced)
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
@@ -57,6 +58,8 @@ class EmbeddingMap(SyncedBox):
         The background computation in progress.
     status : ipywidgets.HTML
         What the map shows, or what is being computed.
+    pointed : ipywidgets.HTML
+        The cell under the pointer (:meth:`show_cell`).
     """
 
     def __init__(self, benchmark: str = "nb201", embedding: str = "node2vec", method: str = "umap", **kwargs):
@@ -71,12 +74,15 @@ class EmbeddingMap(SyncedBox):
         self._busy, self._poll_handle = False, None
         self._make_controls(embedding, method)
         self.status = w.HTML(layout=w.Layout(margin="2px 0"))
+        self.pointed, self._pointed = w.HTML(POINT_HINT, layout=w.Layout(margin="0", min_height="22px")), None
         self.selection_summary = w.HTML("<i>no cells selected</i>", layout=w.Layout(width="340px"))
         self.selection_list = w.Select(options=[], rows=18, layout=w.Layout(width="340px"))
         self.figure = map_figure()
         cells, top = self.figure.data[0], self.figure.data[1]
         cells.on_click(lambda trace, points, _: points.point_inds and self.select(points.point_inds[0]))
         top.on_click(lambda trace, points, _: points.point_inds and self.select(self._highlight[points.point_inds[0]]))
+        cells.on_hover(lambda trace, points, _: points.point_inds and self.show_cell(points.point_inds[0]))
+        top.on_hover(lambda trace, points, _: points.point_inds and self.show_cell(self._highlight[points.point_inds[0]]))
         cells.on_selection(lambda trace, points, _: self._set_selection(points.point_inds))
         cells.on_deselect(lambda trace, points: self._set_selection([]))
         self.selection_list.observe(lambda c: c["new"] is None or self._busy or self.select(c["new"]), names="value")
@@ -101,7 +107,8 @@ class EmbeddingMap(SyncedBox):
         note = w.HTML(f"<div style='color:{COLORS['muted']};font-size:13px;line-height:1.5;max-width:1150px'>"
                       f"{NOTE}</div>")
         kwargs.setdefault("layout", w.Layout(padding="8px 4px", grid_gap="6px"))
-        super().__init__([controls, self.status, w.HBox([self.figure, side], layout=row), note], **kwargs)
+        super().__init__([controls, self.status, self.pointed, w.HBox([self.figure, side], layout=row), note],
+                         **kwargs)
         self._show()
 
     def _make_controls(self, embedding: str, method: str) -> None:
@@ -159,6 +166,16 @@ class EmbeddingMap(SyncedBox):
         self._draw_marks()
         for callback in list(self._select_callbacks):
             callback(self.selected)
+
+    def show_cell(self, index: int) -> None:
+        """Name cell ``index`` in :attr:`pointed` with its score and rank on task A (and its rank on
+        task B when the map shows their disorder): what pointing at its dot does."""
+        b, a, other, e = self._bench, self.task_a.value, self.task_b.value, html.escape
+        metric = b.metric(a)
+        body = (f"{e(a)} {e(metric.name)} {b.scores(a)[check_cell(b, index)]:.4g}, rank {int(b.ranks(a)[index]):,}"
+                + (f"; {e(other)} rank {int(b.ranks(other)[index]):,}" if self.color_dropdown.value == "disorder"
+                   else ""))
+        self.pointed.value, self._pointed = pointed_cell(b, index, body), index
 
     def set_benchmark(self, name: str) -> None:
         """Switch to benchmark ``name`` (``"nb201"`` or ``"tnb101_micro"``)."""
@@ -248,6 +265,7 @@ class EmbeddingMap(SyncedBox):
             for dd, value in ((self.task_a, tasks[0]), (self.task_b, tasks[-1])):
                 dd.options, dd.value = tasks, value
         self.selected, self._highlight = None, np.zeros(0, dtype=np.intp)
+        self.pointed.value, self._pointed = POINT_HINT, None
         self._set_selection([])
         self._show()
 
@@ -284,10 +302,8 @@ class EmbeddingMap(SyncedBox):
         self.coordinates, self.shown = xy, dict(params)
         fig, label = self.figure, "UMAP" if params["method"] == "umap" else "PC"
         embedding = dict((v, k) for k, v in EMBEDDING_CHOICES)[params["embedding"]]
-        with fig.batch_update():
-            # plain float lists: the float16-stored coordinates print without float32 noise in hover text
-            fig.data[0].update(x=xy[:, 0].astype(float).tolist(), y=xy[:, 1].astype(float).tolist(),
-                               text=cell_strings(self._bench.name).tolist())
+        with fig.batch_update():  # 4-byte numbers (the float16-stored map exactly): binary, not JSON text
+            fig.data[0].update(x=xy[:, 0].astype(np.float32), y=xy[:, 1].astype(np.float32))
             fig.layout.xaxis.title.text, fig.layout.yaxis.title.text = f"{label} 1", f"{label} 2"
             fig.layout.title.text = (f"{params['method'].upper()} of the {embedding} embedding, all {len(xy):,} cells "
                                      f"({self._bench.title})")
@@ -298,10 +314,12 @@ class EmbeddingMap(SyncedBox):
     def _draw_colors(self) -> None:
         mode = self.color_dropdown.value
         self.task_b.disabled = mode != "disorder"
-        marker, customdata, hover = color_marker(self._bench, mode, self.task_a.value, self.task_b.value)
+        marker, hover = color_marker(self._bench, mode, self.task_a.value, self.task_b.value)
         with self.figure.batch_update():
             self.figure.data[0].marker.update(**marker)
-            self.figure.data[0].update(customdata=customdata, hovertemplate=hover)
+            self.figure.data[0].hovertemplate = hover
+        if self._pointed is not None:  # its numbers under the new colouring's tasks
+            self.show_cell(self._pointed)
 
     def _draw_marks(self) -> None:
         """Redraw the highlight (trace 1) and the selected cell (trace 2) at the current coordinates."""

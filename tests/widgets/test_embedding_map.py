@@ -12,7 +12,7 @@ import pytest
 from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError, UnknownTaskError
 from widgets.embedding_map import EmbeddingMap
-from widgets.style import SyncedBox
+from widgets.style import POINT_HINT, SyncedBox
 
 
 @pytest.fixture(autouse=True)
@@ -58,11 +58,11 @@ def wait(view, timeout=120.0):
 def test_the_shipped_default_map_holds_every_cell(view, nb201):
     trace = view.figure.data[0]
     assert isinstance(view, SyncedBox) and isinstance(trace, go.Scattergl)
-    assert len(trace.x) == len(trace.y) == len(trace.text) == 15_625
+    assert len(trace.x) == len(trace.y) == 15_625 and trace.text is None  # no cell strings to the page
     xy = projection.load_default("nb201", "node2vec")
-    np.testing.assert_array_equal(trace.x, xy[:, 0])
+    np.testing.assert_array_equal(trace.x, xy[:, 0])  # float16 -> float32 loses nothing
     np.testing.assert_array_equal(trace.y, xy[:, 1])
-    assert trace.text[7] == str(nb201.space.from_index(7))
+    assert np.asarray(trace.x).dtype == np.float32
     assert view.shown == {"space": "nb201", "embedding": "node2vec", "method": "umap", **projection.DEFAULTS}
     assert view.job is None and "shipped with ktnas" in view.status.value
     assert "15,625 cells" in view.figure.layout.title.text and "UMAP" in view.figure.layout.title.text
@@ -95,13 +95,22 @@ def test_rank_score_and_disorder_colours(view, nb201):
     np.testing.assert_array_equal(marker.color, nb201.ranks("cifar10").astype(int) - nb201.ranks("cifar100"))
 
 
-def test_hover_shows_score_and_rank_on_the_colour_task(view, nb201):
+def test_hover_names_the_cell_and_the_colour_and_pointing_names_its_scores(view, nb201):
+    from plotly.callbacks import InputDeviceState, Points
+
     view.set_color("rank", "cifar100")
     trace = view.figure.data[0]
-    custom = np.asarray(trace.customdata)
-    np.testing.assert_allclose(custom[:, 0], nb201.scores("cifar100"))
-    np.testing.assert_array_equal(custom[:, 1], nb201.ranks("cifar100"))
-    assert "cifar100" in trace.hovertemplate and "%{text}" in trace.hovertemplate
+    assert trace.customdata is None and trace.text is None
+    assert "cell %{pointNumber:,}" in trace.hovertemplate and "rank on cifar100 %{marker.color:,}" in trace.hovertemplate
+    assert view.pointed.value == POINT_HINT
+    trace._dispatch_on_hover(Points([4321], [0]), InputDeviceState())
+    arch, score, rank = str(nb201.space.from_index(4321)), nb201.scores("cifar100")[4321], nb201.ranks("cifar100")[4321]
+    assert f"cell 4,321 <code>{arch}</code>: cifar100 valid_accuracy {score:.4g}, rank {rank:,}" in view.pointed.value
+    view.set_color("disorder", "cifar10", "ImageNet16-120")  # the same cell, under the new colouring's tasks
+    assert "rank on cifar10 − rank on ImageNet16-120: %{marker.color:,}" in trace.hovertemplate
+    assert f"; ImageNet16-120 rank {nb201.ranks('ImageNet16-120')[4321]:,}" in view.pointed.value
+    with pytest.raises(IndexError, match="0..15624; got 15625"):
+        view.show_cell(15_625)
 
 
 def test_set_color_refuses_unknown_modes_and_tasks(view):
