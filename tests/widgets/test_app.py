@@ -12,7 +12,7 @@ from ktnas_core import benchmarks
 from ktnas_core.search import Evaluated, TableEvaluator, make_strategy, read_events, run_search
 from ktnas_core.runs.rundirs import Limits, PathEscapeError
 from widgets import CellView, DisorderView, EmbeddingMap, SearchDashboard, build_app
-from widgets.app import TAB_TITLES
+from widgets.app import TAB_TITLES, link_search_to_map
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,29 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
     union = set().union(*(cells for _, cells in last.values()))
     xy = app.search_map.coordinates
     assert sorted(zip(highlight.x, highlight.y)) == sorted((float(xy[i, 0]), float(xy[i, 1])) for i in union)
+
+
+def test_one_redraw_of_the_generations_draws_the_search_map_once(tmp_path):
+    """Under a kernel's event loop the dashboard's per-task reports of one redraw become one map update
+    (each costs the browser a redraw of 15,625 dots); without a loop each is drawn at once."""
+    import asyncio
+
+    dash, search_map = SearchDashboard(tmp_path), EmbeddingMap("nb201", method="pca")
+    calls = []
+    search_map.highlight = lambda cells, name: calls.append((list(cells), name))
+    link_search_to_map(dash, search_map)
+    report = dash._population_cbs[-1]
+
+    async def one_redraw():
+        for task, cells in (("cifar10", [5, 1]), ("cifar100", [1, 9]), ("ImageNet16-120", [7])):
+            report(task, cells)
+        assert calls == []  # not yet: after this redraw's reports
+        await asyncio.sleep(0)
+
+    asyncio.run(one_redraw())
+    assert calls == [([1, 5, 7, 9], "latest generation (cifar10, cifar100, ImageNet16-120)")]
+    report("cifar10", [2])  # no loop running: drawn at once
+    assert calls[-1] == ([1, 2, 7, 9], "latest generation (cifar10, cifar100, ImageNet16-120)")
 
 
 def test_tabs_are_built_when_first_selected(tmp_path):
