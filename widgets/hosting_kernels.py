@@ -47,9 +47,9 @@ FIRST_CONNECT_TIMEOUT = 180
 #: CPU priority (nice) of a kernel started for the pool, until a page connects to it
 PREHEAT_NICE = 10
 #: seconds between handing a pooled kernel to a visitor and starting its replacement: a page takes
-#: about 3 s to draw on a 2-core server that also runs the visitor's browser (README: "Performance"),
-#: and a replacement started 1 s after the hand-out (Voilà's default) drew it 0.8 s later (median
-#: of 6 visits, 3.83 s against 3.07 s with 10 s)
+#: about 3 s to draw on a 2-core server that also runs the visitor's browser, and a replacement
+#: started 1 s after the hand-out (Voilà's default) drew it 0.4 s later (bench_app: 3.25 s against
+#: 2.82 s; two visitors at once 6.10 s against 4.72 s; README: "Performance")
 PREHEAT_FILL_DELAY = 10
 
 
