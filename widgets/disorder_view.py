@@ -25,7 +25,7 @@ from ktnas_core import benchmarks, disorder
 
 from .bump_chart import bump_figure, draw_bump
 from .style import (BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, POINT_HINT,
-                    check_cell, pointed_cell, sync_figures, silenced)
+                    pointed_cell, sync_figures, silenced)
 
 __all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
 
@@ -214,7 +214,8 @@ class DisorderView(w.VBox):
         """Name cell ``index`` and its ranks on the chosen pair in :attr:`pointed` (what hovering a
         point of the scatter does)."""
         b, (source, target), e = self._bench, self.pair, html.escape
-        ranks = [int(b.ranks(t, self.metric(t))[check_cell(b, index)]) for t in (source, target)]
+        index = b.space.check_index(index)  # InvalidArchitectureError naming the range
+        ranks = [int(b.ranks(t, self.metric(t))[index]) for t in (source, target)]
         self.pointed.value = pointed_cell(b, index, f"rank {ranks[0]:,} on {e(source)}, {ranks[1]:,} on {e(target)}")
         self._pointed = index
 

@@ -22,8 +22,7 @@ from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
 from .embedding_figure import COLOR_MODES, color_marker, map_figure
-from .style import (BENCHMARK_CHOICES, cell_strings, check_cell, COLORS, POINT_HINT, pointed_cell, SyncedBox,
-                    silenced)
+from .style import BENCHMARK_CHOICES, cell_strings, COLORS, POINT_HINT, pointed_cell, SyncedBox, silenced
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
@@ -171,8 +170,8 @@ class EmbeddingMap(SyncedBox):
         """Name cell ``index`` in :attr:`pointed` with its score and rank on task A (and its rank on
         task B when the map shows their disorder): what pointing at its dot does."""
         b, a, other, e = self._bench, self.task_a.value, self.task_b.value, html.escape
-        metric = b.metric(a)
-        body = (f"{e(a)} {e(metric.name)} {b.scores(a)[check_cell(b, index)]:.4g}, rank {int(b.ranks(a)[index]):,}"
+        metric, index = b.metric(a), b.space.check_index(index)  # InvalidArchitectureError naming the range
+        body = (f"{e(a)} {e(metric.name)} {b.scores(a)[index]:.4g}, rank {int(b.ranks(a)[index]):,}"
                 + (f"; {e(other)} rank {int(b.ranks(other)[index]):,}" if self.color_dropdown.value == "disorder"
                    else ""))
         self.pointed.value, self._pointed = pointed_cell(b, index, body), index

@@ -162,27 +162,15 @@ def cell_strings(name: str) -> np.ndarray:
 POINT_HINT = (f"<span style='font-size:13px;color:{COLORS['muted']}'>Point at a dot to name its cell here.</span>")
 
 
-def check_cell(bench: benchmarks.Benchmark, index: int) -> int:
-    """``index`` if it is a cell of ``bench``; else an IndexError naming the range.
-
-    >>> check_cell(benchmarks.load("tnb101_micro"), 4096)
-    Traceback (most recent call last):
-    ...
-    IndexError: cell index must lie in 0..4095; got 4096
-    """
-    if not 0 <= index < len(bench):
-        raise IndexError(f"cell index must lie in 0..{len(bench) - 1}; got {index}")
-    return index
-
-
 def pointed_cell(bench: benchmarks.Benchmark, index: int, body: str) -> str:
     """The line a view shows for the cell under the pointer: its index and cell string, then ``body``
     (HTML).  Views name the cell here rather than in every dot's hover label: the page is not sent
-    one cell string per dot (15,625 of them, 1.3 MB, on NAS-Bench-201).
+    one cell string per dot (15,625 of them, 1.3 MB, on NAS-Bench-201).  An index outside the space
+    raises the space's InvalidArchitectureError, naming the range.
 
     >>> line = pointed_cell(benchmarks.load("tnb101_micro"), 100, "rank 1")
     >>> "cell 100 <code>64-41414-0_01_210</code>: rank 1" in line
     True
     """
-    arch = html.escape(str(cell_strings(bench.name)[check_cell(bench, index)]))
+    arch = html.escape(str(cell_strings(bench.name)[bench.space.check_index(index)]))
     return f"<span style='font-size:13px;color:{COLORS['ink']}'>cell {index:,} <code>{arch}</code>: {body}</span>"

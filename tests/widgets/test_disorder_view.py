@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ktnas_core import benchmarks, disorder
-from ktnas_core.errors import UnknownTaskError
+from ktnas_core.errors import InvalidArchitectureError, UnknownTaskError
 from widgets import DisorderView, build_app
 from widgets.style import POINT_HINT
 
@@ -65,7 +65,7 @@ def test_pointing_at_a_cell_names_it_with_its_ranks_on_the_pair(view, nb201):
     assert f"cell {best:,} " in view.pointed.value and "rank 1 on cifar10" in view.pointed.value
     view.select("cifar100", "cifar10")  # the same cell, its ranks on the new pair
     assert f"cell {best:,} " in view.pointed.value and " on cifar100, " in view.pointed.value
-    with pytest.raises(IndexError, match="0..15624; got 15625"):
+    with pytest.raises(InvalidArchitectureError, match="index 15625 is out of range; nb201 indices are 0..15624"):
         view.show_cell(15_625)
     view.set_benchmark("tnb101_micro")
     assert view.pointed.value == POINT_HINT

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from ktnas_core import benchmarks, projection
-from ktnas_core.errors import ParameterError, UnknownTaskError
+from ktnas_core.errors import InvalidArchitectureError, ParameterError, UnknownTaskError
 from widgets.embedding_map import EmbeddingMap
 from widgets.style import POINT_HINT, SyncedBox
 
@@ -109,7 +109,7 @@ def test_hover_names_the_cell_and_the_colour_and_pointing_names_its_scores(view,
     view.set_color("disorder", "cifar10", "ImageNet16-120")  # the same cell, under the new colouring's tasks
     assert "rank on cifar10 − rank on ImageNet16-120: %{marker.color:,}" in trace.hovertemplate
     assert f"; ImageNet16-120 rank {nb201.ranks('ImageNet16-120')[4321]:,}" in view.pointed.value
-    with pytest.raises(IndexError, match="0..15624; got 15625"):
+    with pytest.raises(InvalidArchitectureError, match="index 15625 is out of range; nb201 indices are 0..15624"):
         view.show_cell(15_625)
 
 
