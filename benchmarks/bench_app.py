@@ -53,8 +53,8 @@ RENDERED = f"""() => {{ {PLOT} const s = plot('scattergl'), h = plot('heatmap'),
 MAP = "byTitle('of the node2vec embedding')"
 
 
-def _js(body: str, arg: str = "") -> str:
-    return f"({arg}) => {{ {PLOT} {body} }}"
+def _js(body: str) -> str:
+    return f"() => {{ {PLOT} {body} }}"
 
 
 class _Phases:
@@ -143,13 +143,6 @@ def _changed(page, select, value: str, done: str) -> float:
     """Seconds from choosing ``value`` in ``select`` to the frame drawn after ``done`` holds."""
     _mark(page, select)
     return page.evaluate(CHANGE_TIMED, [value, done])
-
-
-def _timed(page, action, done: str, arg=None) -> float:
-    started = time.perf_counter()
-    action()
-    page.wait_for_function(done, arg=arg, timeout=60_000, polling=10)
-    return time.perf_counter() - started
 
 
 def _tab(page, title: str) -> None:

@@ -169,14 +169,16 @@ def link_search_to_map(dashboard: SearchDashboard, search_map: EmbeddingMap) -> 
     one redraw are drawn together, once: each redraw of the 15,625-dot map costs the browser about
     0.1 s, and three of them in a row held up the run's first curve."""
     latest: dict[str, list] = {}
-    queued: list[bool] = []
+    queued = False  # a flush is waiting for the loop
 
     def flush() -> None:
-        queued.clear()
+        nonlocal queued
+        queued = False
         cells = sorted({i for v in latest.values() for i in v})
         search_map.highlight(cells, name=f"latest generation ({', '.join(latest)})")
 
     def draw(task: str, indices: list) -> None:
+        nonlocal queued
         bench = dashboard.benchmark.value
         if search_map.benchmark.name != bench:
             search_map.set_benchmark(bench)
@@ -188,7 +190,7 @@ def link_search_to_map(dashboard: SearchDashboard, search_map: EmbeddingMap) -> 
             flush()  # a script or a test: at once
             return
         if not queued:
-            queued.append(True)
+            queued = True
             loop.call_soon(flush)
 
     dashboard.on_population(draw)
