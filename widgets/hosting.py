@@ -178,12 +178,14 @@ def voila_args(notebook, host: str, port: int, max_visitors: int = 0, idle_timeo
     return args
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, zero: str = "no limit") -> int:
+    """The whole number in environment variable ``name`` (``default`` when unset); ``zero`` says what
+    0 means, for the message that refuses anything else."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     if not raw.isdigit():
-        raise SystemExit(f"{name}={raw!r} is not a count; use a whole number (0: no limit)")
+        raise SystemExit(f"{name}={raw!r} is not a count; use a whole number (0: {zero})")
     return int(raw)
 
 
@@ -227,10 +229,10 @@ def main(argv: list[str] | None = None) -> None:
     visitors = _env_int("KTNAS_MAX_VISITORS", DEMO_MAX_VISITORS if demo else 0)
     idle = _env_int("KTNAS_IDLE_TIMEOUT", DEMO_IDLE_TIMEOUT if demo else 0)
     unconnected = _env_int("KTNAS_UNCONNECTED_TIMEOUT", UNCONNECTED_TIMEOUT)
-    preheat = _env_int("KTNAS_PREHEAT", PREHEAT)
-    nice = _env_int("KTNAS_PREHEAT_NICE", PREHEAT_NICE)
+    preheat = _env_int("KTNAS_PREHEAT", PREHEAT, zero="no pool")
+    nice = _env_int("KTNAS_PREHEAT_NICE", PREHEAT_NICE, zero="no change")
     first_connect = _env_int("KTNAS_FIRST_CONNECT_TIMEOUT", FIRST_CONNECT_TIMEOUT)
-    fill_delay = _env_int("KTNAS_PREHEAT_FILL_DELAY", PREHEAT_FILL_DELAY)
+    fill_delay = _env_int("KTNAS_PREHEAT_FILL_DELAY", PREHEAT_FILL_DELAY, zero="refill at once")
     if not _is_loopback(opts.host):
         print(f"ktnas: binding {opts.host}: anyone who can reach it can use the app; serve it behind a "
               "TLS reverse proxy", file=sys.stderr)

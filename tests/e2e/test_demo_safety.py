@@ -126,6 +126,17 @@ def test_the_hosting_command_defaults_to_loopback_and_locks_voila_down(monkeypat
         hosting.main(["--notebook", "nope.ipynb"])
 
 
+def test_a_server_setting_that_is_not_a_count_is_refused_with_what_0_means(monkeypatch):
+    for name in ("KTNAS_RUNS_DIR", "KTNAS_DEMO", "KTNAS_PLOTLY_BUNDLE", "KTNAS_APP_KERNEL", "PYTHONPATH"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # main() sets them for its kernels: restored after
+    for name, zero in (("KTNAS_PREHEAT_FILL_DELAY", "refill at once"), ("KTNAS_PREHEAT", "no pool"),
+                       ("KTNAS_MAX_VISITORS", "no limit")):
+        monkeypatch.setenv(name, "soon")
+        with pytest.raises(SystemExit, match=rf"{name}='soon' is not a count; use a whole number \(0: {zero}\)"):
+            hosting.main([])
+        monkeypatch.delenv(name)
+
+
 # ---------------------------------------------------------------- the real server
 
 
