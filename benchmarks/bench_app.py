@@ -43,14 +43,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool  # noqa: E402
+from tests.e2e.visitors import RENDERED  # noqa: E402  the disorder tab's three figures drawn
 
 PLOT = """const plot = (t) => [...document.querySelectorAll('.js-plotly-plot')]
               .find(el => el.data && el.data.length && el.data[0].type === t);
           const byTitle = (t) => [...document.querySelectorAll('.js-plotly-plot')]
-              .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));"""
-RENDERED = f"""() => {{ {PLOT} const s = plot('scattergl'), h = plot('heatmap'), b = byTitle('cells land');
-    return !!(s && h && b && s.data[0].x && s.data[0].x.length && h.data[0].z && b.data[1].x); }}"""
-MAP = "byTitle('of the node2vec embedding')"
+              .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));
+          const clouds = (t) => [...document.querySelectorAll('.ktnas-cloud')].map(el => el.ktnasCloud)
+              .filter(c => c && c.count && c.title.includes(t));
+          const cloud = (t) => clouds(t)[0];"""
+MAP = "cloud('of the node2vec embedding')"
 
 
 def _js(body: str) -> str:
@@ -99,30 +101,30 @@ def _open(browser, url: str, out: dict):
 
 
 #: in the page: fire ``change`` on the <select> marked ``data-bench``, chosen option by value or
-#: label; wait until ``done(plot, byTitle, before)`` holds (``done`` with ``before`` null returns
+#: label; wait until ``done(plot, byTitle, cloud, before)`` holds (``done`` with ``before`` null returns
 #: the state to compare with), then for the next drawn frame; seconds from the event to that frame
 CHANGE_TIMED = """async ([value, done]) => {
   %s
-  const check = new Function('plot', 'byTitle', 'b', done), select = document.querySelector('[data-bench]');
-  const before = check(plot, byTitle, null);
+  const check = new Function('plot', 'byTitle', 'cloud', 'b', done), select = document.querySelector('[data-bench]');
+  const before = check(plot, byTitle, cloud, null);
   const option = [...select.options].find(o => o.value === value || o.textContent === value);
   const started = performance.now();
   select.value = option.value;
   select.dispatchEvent(new Event('change', {bubbles: true}));
-  while (!check(plot, byTitle, before)) await new Promise(r => setTimeout(r, 2));
+  while (!check(plot, byTitle, cloud, before)) await new Promise(r => setTimeout(r, 2));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   return (performance.now() - started) / 1000;
 }""" % PLOT
 
 
-#: in the page: click the element marked ``data-bench``; seconds until ``done(plot, byTitle)`` holds
+#: in the page: click the element marked ``data-bench``; seconds until ``done(plot, byTitle, cloud)`` holds
 #: and the next frame is drawn
 CLICK_TIMED = """async (done) => {
   %s
-  const check = new Function('plot', 'byTitle', done), target = document.querySelector('[data-bench]');
+  const check = new Function('plot', 'byTitle', 'cloud', done), target = document.querySelector('[data-bench]');
   const started = performance.now();
   target.click();
-  while (!check(plot, byTitle)) await new Promise(r => setTimeout(r, 2));
+  while (!check(plot, byTitle, cloud)) await new Promise(r => setTimeout(r, 2));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   return (performance.now() - started) / 1000;
 }""" % PLOT
@@ -160,19 +162,18 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
     ready()
     page = _open(browser, url, out)
     target = page.locator(".widget-dropdown", has_text="Target task").locator("select").first
-    new_ranks = ("const y = plot('scattergl').data[0].y; "
-                 "return b ? b.some((v, i) => v !== y[i]) : Array.from(y.slice(0, 50));")
+    new_ranks = ("const y = cloud('Rank vs rank').values('y'); "  # read just before the canvas is drawn
+                 "return b ? b.some((v, i) => v !== y[i]) : y.slice(0, 50);")
     out["pair_change_s"] = [_changed(page, target, task, new_ranks)
                             for task in ("cifar100", "ImageNet16-120", "cifar100")]
 
     _tab(page, "Cells & embeddings")
     started = time.perf_counter()
-    page.wait_for_function(_js(f"const m = {MAP}; return !!(m && m.data[0].x && m.data[0].x.length === 15625);"),
-                           timeout=120_000, polling=50)
+    page.wait_for_function(_js(f"const m = {MAP}; return !!(m && m.count === 15625);"), timeout=120_000, polling=50)
     out["cells_tab_first_open_s"] = [time.perf_counter() - started]
     colour = _field(page, "Colour")
-    recoloured = (f"const c = {MAP}.data[0].marker.color; if (!b) return c ? Array.from(c.slice(0, 50)) : []; "
-                  "return !!c && c.length === 15625 && b.some((v, i) => v !== c[i]);")
+    recoloured = (f"const c = {MAP}.values('c'); if (!b) return c.slice(0, 50); "
+                  "return c.length === 15625 && b.some((v, i) => v !== c[i]);")
     out["map_recolour_s"] = [_changed(page, colour, mode, recoloured)
                              for mode in ("score on task A", "disorder: rank A − rank B", "rank on task A")]
 
@@ -181,9 +182,7 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
     _field(page, "Budget / task").wait_for(timeout=120_000)
     out["search_tab_first_open_s"] = [time.perf_counter() - started]
     # Start once the tab is drawn, as a visitor would: its map (the Cells tab's is the other) has every cell
-    page.wait_for_function(_js("return [...document.querySelectorAll('.js-plotly-plot')].filter(el => el.layout && "
-                               "String((el.layout.title || {}).text || '').includes('of the node2vec embedding') && "
-                               "el.data[0].x && el.data[0].x.length === 15625).length === 2;"),
+    page.wait_for_function(_js("return clouds('of the node2vec embedding').filter(c => c.count === 15625).length === 2;"),
                            timeout=120_000, polling=50)
     _field(page, "Algorithm").select_option("random")  # the page's own path, not a strategy's compute
     budget = _field(page, "Budget / task")

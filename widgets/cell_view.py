@@ -1,10 +1,11 @@
 """The cell viewer: one NAS-Bench-201 / TransNAS-Bench-101 micro cell, drawn and scored.
 
-The cell is drawn as the 4-node DAG of the NAS-Bench-201 paper (:mod:`widgets.cell_drawing`: the
-figure, its two panels and the SVG export).  Single mode hides panel B; compare mode shows both,
-halos behind the differing edges.  The info panel beside it gives score (validation and test metric,
-natural units) and rank on every task, or both cells' ranks.  The "Download SVG" link carries
-:meth:`CellView.to_svg` as a data URL; PNG: the camera button of plotly's modebar.
+The cell is drawn as the 4-node DAG of the NAS-Bench-201 paper (:mod:`widgets.cell_drawing`), as SVG
+written by the kernel: one panel, or in compare mode two at one scale, halos behind the differing
+edges; pointing at an edge names it, at a node gives the cell's ranks.  The info panel beside it
+gives score (validation and test metric, natural units) and rank on every task, or both cells'
+ranks.  The "Download SVG" link carries :meth:`CellView.to_svg` as a data URL; the figure's PNG
+button saves it as an image.
 
 >>> from widgets.cell_view import CellView
 >>> view = CellView("nb201")
@@ -32,8 +33,9 @@ from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError, ParameterError
 from ktnas_core.spaces.cell import EDGES
 
-from .cell_drawing import cell_figure, cell_svg, draw_legend, draw_panel
+from .cell_drawing import cell_svg
 from .style import BENCHMARK_CHOICES, COLORS, SyncedBox
+from .svg_figure import SvgFigure
 
 __all__ = ["CellView"]
 
@@ -56,8 +58,8 @@ class CellView(SyncedBox):
 
     Attributes
     ----------
-    fig : plotly.graph_objects.FigureWidget
-        The drawing (traces and annotations: see the module doc); created once, updated in place.
+    fig : widgets.svg_figure.SvgFigure
+        The drawing (:func:`widgets.cell_drawing.cell_svg`, with tooltips); created once, updated in place.
     info, message, download : ipywidgets.HTML
         Score and rank on every task (a ``<tr data-task=...>`` row each); why the last entry
         in a control was refused (empty once a cell is shown); the "Download SVG" link.
@@ -66,8 +68,8 @@ class CellView(SyncedBox):
     --------
     >>> from widgets.cell_view import CellView
     >>> view = CellView("tnb101_micro", arch="64-41414-3_03_122")
-    >>> [view.fig.layout.annotations[k].text for k in range(3)]
-    ['conv3x3', 'none', 'conv3x3']
+    >>> view.fig.svg.count("data-op='conv3x3'"), view.fig.svg.count("data-op='none'")
+    (2, 1)
     >>> view.show(4096)
     Traceback (most recent call last):
     ...
@@ -89,7 +91,7 @@ class CellView(SyncedBox):
         self.other_text = w.Text(continuous_update=False, disabled=True, layout=w.Layout(width="560px"),
                                  placeholder="second cell: string or index (default: a one-edge neighbour)")
         self.download, self.message, self.info = w.HTML(), w.HTML(), w.HTML(layout=w.Layout(margin="40px 0 0 8px"))
-        self.fig = cell_figure()
+        self.fig = SvgFigure(png_name="cell")
         self.benchmark_dropdown.observe(lambda c: self._guard(self._switch, c["new"]), names="value")
         self.cell_text.observe(lambda c: self._guard(self.show, c["new"]), names="value")
         self.other_text.observe(lambda c: self._guard(self.compare, self._a, c["new"] or None), names="value")
@@ -167,6 +169,12 @@ class CellView(SyncedBox):
         """The current drawing as a standalone SVG document (written here, not by kaleido)."""
         return cell_svg(self._title(), self._panels(), self._bench.space.ops)
 
+    def _tip(self, arch) -> str:
+        """What pointing at a cell's nodes says: its index, string and ranks on every task."""
+        return f"#{self._bench.index(arch):,} {arch}\n" + "\n".join(
+            f"{t}: rank {r:,} ({_fmt(v, u)}), test rank {tr:,} ({_fmt(tv, u)})"
+            for t, v, u, r, tv, tr in self._scores(arch))
+
     # -- events ----------------------------------------------------------------------
     def _guard(self, action: Callable, *args) -> None:
         """Run a control's action; show a refused input in :attr:`message` instead of raising."""
@@ -211,13 +219,10 @@ class CellView(SyncedBox):
         return f"Cell A vs cell B: edit distance {self.edit_distance} (differing edges: {diff})"
 
     def _redraw(self) -> None:
-        compare, fig, ops = self._b is not None, self.fig, self._bench.space.ops
-        with fig.batch_update():
-            for p, (name, arch, diff) in enumerate(self._panels() + [("", None, ())] * (not compare)):
-                self._draw_panel(p, name, arch, diff)
-            draw_legend(fig, ops)
-            fig.layout.xaxis.domain = [0, 0.49] if compare else [0, 1]
-            fig.layout.update(width=1240 if compare else 700, title_text=self._title())
+        panels, title = self._panels(), self._title()
+        self.fig.title = title
+        self.fig.svg = cell_svg(title, panels, self._bench.space.ops, tips=[self._tip(arch) for _, arch, _ in panels])
+        compare = self._b is not None
         self._busy = True  # the controls follow the view without calling back
         self.cell_text.value, self.compare_checkbox.value = str(self._a), compare
         self.other_text.value, self.other_text.disabled = str(self._b or ""), not compare
@@ -230,12 +235,6 @@ class CellView(SyncedBox):
             self._last = (self._bench.name, self._a)
             for callback in list(self._callbacks):
                 callback(self._a)
-
-    def _draw_panel(self, p: int, name: str, arch, diff: tuple[int, ...]) -> None:
-        hover = "" if arch is None else f"<b>#{self._bench.index(arch):,}</b> {arch}<br>" + "<br>".join(
-            f"{t}: rank {r:,} ({_fmt(v, u)}), test rank {tr:,} ({_fmt(tv, u)})"
-            for t, v, u, r, tv, tr in self._scores(arch))
-        draw_panel(self.fig, p, name, arch, diff, hover)
 
     def _scores(self, arch) -> list[tuple[str, float, str, int, float, int]]:
         """Per task: (task, validation value, unit, validation rank, test value, test rank)."""

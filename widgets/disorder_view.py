@@ -8,7 +8,7 @@ top-k overlap.  Both figures are created once and only updated.
 >>> from widgets import DisorderView
 >>> view = DisorderView("nb201")
 >>> view.select("cifar10", "ImageNet16-120")
->>> view.pair, len(view.scatter.data[0].x)
+>>> view.pair, len(view.scatter)
 (('cifar10', 'ImageNet16-120'), 15625)
 """
 
@@ -19,19 +19,19 @@ from collections.abc import Callable
 
 import ipywidgets as w
 import numpy as np
-import plotly.graph_objects as go
 
 from ktnas_core import benchmarks, disorder
 
-from .bump_chart import bump_figure, draw_bump
-from .style import (BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, FigureWidget, FONT, POINT_HINT,
-                    pointed_cell, sync_figures, silenced)
+from .bump_chart import bump_lines, bump_svg, bump_title
+from .point_cloud import PointCloud
+from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, POINT_HINT, pointed_cell, silenced
+from .svg_figure import SvgFigure
+from .tau_heatmap import heatmap_svg, pair_of
 
-__all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS", "sync_figures"]
+__all__ = ["DisorderView", "BENCHMARK_CHOICES", "COLORS"]
 
 SPLITS = (("validation", "valid"), ("test", "test"))
-SCATTER_SIZE, HEATMAP_SIZE = (500, 580), (460, 580)
-HEATMAP_MARGIN, HEATMAP_COLORBAR_PX = dict(l=110, r=10, t=80, b=100), 95  # the colour bar, its labels and gap
+SCATTER_SIZE = (500, 580)
 
 TEACHING_NOTE = (
     "<b>Ranking disorder</b> is when the same architectures are ordered differently on different tasks, "
@@ -52,15 +52,21 @@ class DisorderView(w.VBox):
 
     Attributes
     ----------
-    scatter, heatmap, bump : plotly.graph_objects.FigureWidget
-        The rank-vs-rank scatter (trace 0: all cells, trace 1: the source's top-k), the
-        Kendall-tau matrix, and the bump chart of where the source's best cells land on the
-        target (:mod:`widgets.bump_chart`); created once, updated in place.
+    scatter : widgets.point_cloud.PointCloud
+        The rank-vs-rank scatter: every cell (in index order) and, as layer ``"top-k"``, the
+        source's best cells; created once, updated in place.
+    heatmap, bump : widgets.svg_figure.SvgFigure
+        The Kendall-tau matrix (:mod:`widgets.tau_heatmap`; a click on a square picks its pair),
+        and the bump chart of where the source's best cells land on the target
+        (:mod:`widgets.bump_chart`); drawn as SVG by the kernel, so that the tab needs no
+        plotting library in the page.
+    bump_lines : list of widgets.bump_chart.BumpLine
+        What the bump chart draws.
     stats : ipywidgets.HTML
         Kendall tau, Spearman rho and top-k overlap of the chosen pair.
     pointed : ipywidgets.HTML
         The cell under the pointer in the scatter: its cell string and its rank on both tasks
-        (the scatter's own hover label names the cell by index; the page is not sent the
+        (the scatter's own tooltip names the cell by index; the page is not sent the
         15,625 cell strings of NAS-Bench-201, 1.3 MB, to open faster).
     """
 
@@ -77,11 +83,9 @@ class DisorderView(w.VBox):
         self.note = w.HTML(f"<div style='color:{COLORS['muted']};font-size:13px;line-height:1.5;max-width:1150px'>"
                            f"{TEACHING_NOTE}</div>", layout=w.Layout(margin="4px 0 0 0"))
         self.scatter = _scatter_figure()
-        self.heatmap = _heatmap_figure()
-        self.heatmap.data[0].on_click(self._on_heatmap_click)
-        for trace in self.scatter.data:
-            trace.on_hover(self._on_scatter_hover)
-        self.bump = bump_figure()
+        self.heatmap, self.bump, self.bump_lines = SvgFigure(), SvgFigure(), []
+        self.heatmap.on_pick(lambda pick: self.select(*pair_of(pick, self._bench.tasks)))
+        self.scatter.on_hover(self.show_cell)
 
         for control in (self.source_dropdown, self.target_dropdown, self.split_toggle, self.topk_slider,
                         self.log_axes):
@@ -182,10 +186,6 @@ class DisorderView(w.VBox):
         """Number of cells in the top-k, from the slider's percentage."""
         return max(1, round(self.topk_slider.value / 100 * len(self._bench)))
 
-    def _repr_mimebundle_(self, **kwargs):
-        sync_figures(self)
-        return super()._repr_mimebundle_(**kwargs)
-
     # -- events ----------------------------------------------------------------------
     def _batch(self):
         """Silence the control observers while several controls change together."""
@@ -205,11 +205,6 @@ class DisorderView(w.VBox):
                 dd.value = value
         self._redraw(full=True)
 
-    def _on_scatter_hover(self, trace, points, state) -> None:
-        if points.point_inds:
-            index = int(points.point_inds[0])
-            self.show_cell(index if trace is self.scatter.data[0] else int(self._top[index]))
-
     def show_cell(self, index: int) -> None:
         """Name cell ``index`` and its ranks on the chosen pair in :attr:`pointed` (what hovering a
         point of the scatter does)."""
@@ -218,10 +213,6 @@ class DisorderView(w.VBox):
         ranks = [int(b.ranks(t, self.metric(t))[index]) for t in (source, target)]
         self.pointed.value = pointed_cell(b, index, f"rank {ranks[0]:,} on {e(source)}, {ranks[1]:,} on {e(target)}")
         self._pointed = index
-
-    def _on_heatmap_click(self, trace, points, state) -> None:
-        if points.xs and points.ys:
-            self.select(points.ys[0], points.xs[0])  # rows are sources, columns targets
 
     # -- drawing ---------------------------------------------------------------------
     def _oriented(self, task: str) -> np.ndarray:
@@ -236,13 +227,13 @@ class DisorderView(w.VBox):
         The scatter's update is sent first (the figure a visitor watches), then the bump chart's,
         the heatmap's and the stats line's."""
         source, target = self.pair
-        with self.scatter.batch_update():
+        with self.scatter.hold_sync():
             x, y, top = self._draw_scatter(source, target, full)
-        draw_bump(self.bump, x, y, top, _cell_strings(self._bench.name), self.k, source, target)
-        with self.heatmap.batch_update():
-            if full:
-                self._draw_heatmap()
-            self._mark_cell(source, target)
+        self.bump_lines = lines = bump_lines(x, y, top, self.k)
+        self.bump.title = bump_title(source, len(lines))
+        self.bump.svg = bump_svg(lines, _cell_strings(self._bench.name), self.k, source, target)
+        self.heatmap.title = f"Kendall τ between tasks ({self.split} metric)"
+        self.heatmap.svg = heatmap_svg(self.matrix("kendall"), (source, target), self.split)
         self.stats.value = self._stats_html(source, target)
         if self._pointed is not None:  # its ranks on the new pair
             self.show_cell(self._pointed)
@@ -256,34 +247,18 @@ class DisorderView(w.VBox):
         b, n, fig = self._bench, len(self._bench), self.scatter
         x = b.ranks(source, self.metric(source)).astype(np.int32)
         y = b.ranks(target, self.metric(target)).astype(np.int32)
-        top = self._top = np.argsort(-self._oriented(source), kind="stable")[: self.k]  # as disorder.topk_overlap
-        cells = _cell_strings(b.name)
+        top = np.argsort(-self._oriented(source), kind="stable")[: self.k]  # as disorder.topk_overlap
         if full:
-            fig.layout.shapes[0].update(x0=1, y0=1, x1=n, y1=n)
-        fig.data[0].update(x=x, y=y)
-        name = f"top {self.topk_slider.value:g}% on {source}"
-        fig.data[1].update(x=x[top], y=y[top], text=cells[top], name=name)
+            fig.lines = [dict(x0=1, y0=1, x1=n, y1=n, color=COLORS["ink"], dash=True, width=1.2, opacity=0.9)]
+        fig.set_points(x, y)
+        fig.set_layer("top-k", top, color=COLORS["topk"], size=6, line_width=0.5, opacity=0.9,
+                      label=f"top {self.topk_slider.value:g}% on {source}")
         log = self.log_axes.value
-        for axis in (fig.layout.xaxis, fig.layout.yaxis):
-            axis.update(type="log" if log else "linear",
-                        range=[-0.1, np.log10(1.3 * n)] if log else [-0.02 * n, 1.02 * n])
-        fig.layout.xaxis.title.text = f"rank on <b>{source}</b> ({self.metric(source)}; 1 = best)"
-        fig.layout.yaxis.title.text = f"rank on <b>{target}</b> ({self.metric(target)}; 1 = best)"
-        fig.layout.title.text = f"Rank vs rank, all {n:,} cells ({b.title})"
+        axis = dict(type="log" if log else "linear", range=[-0.1, np.log10(1.3 * n)] if log else [-0.02 * n, 1.02 * n])
+        fig.set_axes(dict(axis, title=f"rank on <b>{source}</b> ({self.metric(source)}; 1 = best)"),
+                     dict(axis, title=f"rank on <b>{target}</b> ({self.metric(target)}; 1 = best)"))
+        fig.title = f"Rank vs rank, all {n:,} cells ({b.title})"
         return x, y, top
-
-    def _draw_heatmap(self) -> None:
-        m = self.matrix("kendall")
-        tasks = list(m.tasks)
-        text = [[_tau_text(v, short=len(tasks) > 4) for v in row] for row in m.values]
-        size = _cell_font_size(len(tasks), max(len(t) for row in text for t in row))
-        self.heatmap.data[0].update(z=m.values, x=tasks, y=tasks, text=text, textfont=dict(size=size))
-        self.heatmap.layout.title.text = f"Kendall τ between tasks ({self.split} metric); click a cell"
-
-    def _mark_cell(self, source: str, target: str) -> None:
-        tasks = list(self._bench.tasks)
-        i, j = tasks.index(source), tasks.index(target)
-        self.heatmap.layout.shapes[0].update(x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5)
 
     def _stats_html(self, source: str, target: str) -> str:
         e = html.escape
@@ -306,60 +281,7 @@ class DisorderView(w.VBox):
                 f"{body}</div>")
 
 
-def _tau_text(v: float, short: bool) -> str:
-    """A tau for a heatmap cell; ``short`` drops the leading zero (as tables of correlations do).
-
-    >>> _tau_text(0.853, False), _tau_text(0.853, True), _tau_text(-0.12, True), _tau_text(1.0, True)
-    ('0.85', '.85', '−.12', '1.00')
-    """
-    text = f"{v:.2f}"
-    return text.replace("0.", ".", 1).replace("-", "−") if short and abs(v) < 1 else text
-
-
-def _cell_font_size(n: int, chars: int) -> int:
-    """Font size (px) at which ``chars`` characters fit across one of the ``n`` x ``n`` heatmap's cells.
-
-    >>> _cell_font_size(3, 4), _cell_font_size(7, 4)
-    (16, 11)
-    """
-    width = HEATMAP_SIZE[0] - HEATMAP_MARGIN["l"] - HEATMAP_MARGIN["r"] - HEATMAP_COLORBAR_PX
-    cell = width / n - 2 - 4  # less the gap between cells and a little air
-    return int(max(8, min(16, cell / (0.62 * chars))))  # a digit of the app's font is about 0.6 em wide
-
-
-def _scatter_figure() -> FigureWidget:
-    hover = "<br>source rank %{x:,}<br>target rank %{y:,}<extra></extra>"
-    return FigureWidget(
-        data=[  # a point's number is its cell's index
-            go.Scattergl(mode="markers", name="all cells", hovertemplate="cell %{pointNumber:,}" + hover,
-                         marker=dict(size=3, color=COLORS["cells"], opacity=0.35)),
-            go.Scattergl(mode="markers", name="top-k on source", hovertemplate="%{text}" + hover,
-                         marker=dict(size=6, color=COLORS["topk"], opacity=0.9, line=dict(width=0.5, color="white"))),
-        ],
-        layout=go.Layout(
-            width=SCATTER_SIZE[0], height=SCATTER_SIZE[1], template="plotly_white", font=FONT,
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=70, r=20, t=80, b=60),
-            xaxis=dict(title=dict(text=""), zeroline=False, tickformat=","),
-            yaxis=dict(title=dict(text=""), zeroline=False, tickformat=",", scaleanchor="x", scaleratio=1),
-            legend=dict(orientation="h", x=0, y=1.01, xanchor="left", yanchor="bottom"),
-            shapes=[dict(type="line", layer="above", opacity=0.9,
-                         line=dict(color=COLORS["ink"], dash="dash", width=1.2))],
-        ),
-    )
-
-
-def _heatmap_figure() -> FigureWidget:
-    return FigureWidget(
-        data=[go.Heatmap(colorscale=COLORS["scale"], zmin=-1, zmax=1, zmid=0, texttemplate="%{text}",
-                         hovertemplate="source %{y}<br>target %{x}<br>Kendall τ = %{z:.3f}<extra></extra>",
-                         colorbar=dict(title=dict(text="τ"), thickness=12, len=0.8, tickvals=[-1, -0.5, 0, 0.5, 1]),
-                         xgap=2, ygap=2)],
-        layout=go.Layout(
-            width=HEATMAP_SIZE[0], height=HEATMAP_SIZE[1], template="plotly_white", font=FONT,
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=HEATMAP_MARGIN,
-            xaxis=dict(title=dict(text="target task"), tickangle=-35, showgrid=False, constrain="domain"),
-            yaxis=dict(title=dict(text="source task"), autorange="reversed", showgrid=False,
-                       scaleanchor="x", scaleratio=1),
-            shapes=[dict(type="rect", line=dict(color=COLORS["topk"], width=4), fillcolor="rgba(0,0,0,0)")],
-        ),
-    )
+def _scatter_figure() -> PointCloud:
+    return PointCloud(width=SCATTER_SIZE[0], height=SCATTER_SIZE[1], equal_aspect=True, point_size=3,
+                      point_opacity=0.35, point_color=COLORS["cells"], point_name="all cells",
+                      margin=dict(l=70, r=20, t=80, b=60), hover="cell {index}\nsource rank {x}\ntarget rank {y}")

@@ -3,71 +3,56 @@ by the disorder between two tasks.
 
 >>> from ktnas_core import benchmarks
 >>> fig = map_figure()
->>> [t.name for t in fig.data]
-['all cells', 'highlight', 'selected cell']
->>> marker, hover = color_marker(benchmarks.load("tnb101_micro"), "disorder", "class_object", "room_layout")
->>> marker["color"].shape, marker["cmin"] == -marker["cmax"], "rank on room_layout" in hover
+>>> fig.equal_aspect, fig.xaxis["ticklabels"], (fig.width, fig.height)
+(True, False, (760, 640))
+>>> colors, hover = color_spec(benchmarks.load("tnb101_micro"), "disorder", "class_object", "room_layout")
+>>> colors["values"].shape, colors["cmin"] == -colors["cmax"], "rank on room_layout" in hover
 ((4096,), True, True)
 """
 
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
-from .style import COLORS, FONT, FigureWidget
+from .point_cloud import PointCloud
+from .style import COLORS
 
-__all__ = ["COLOR_MODES", "SIZE", "color_marker", "map_figure"]
+__all__ = ["COLOR_MODES", "SIZE", "color_spec", "map_figure"]
 
 COLOR_MODES = (("score on task A", "score"), ("rank on task A", "rank"), ("disorder: rank A − rank B", "disorder"))
 SIZE = (760, 640)  # the map's width and height, px
 
 
-def color_marker(b, mode: str, a: str, other: str) -> tuple[dict, str]:
-    """``(marker, hovertemplate)`` of the cells of benchmark ``b`` coloured by ``mode`` (see
-    :data:`COLOR_MODES`) on task ``a`` (``other``: task B of the disorder).
+def color_spec(b, mode: str, a: str, other: str) -> tuple[dict, str]:
+    """``(colours, hover)`` of the cells of benchmark ``b`` coloured by ``mode`` (see
+    :data:`COLOR_MODES`) on task ``a`` (``other``: task B of the disorder): the keyword arguments of
+    :meth:`PointCloud.set_colors` and the tooltip template.
 
-    A dot's hover label gives its cell's index (points are in index order) and the value its colour
+    A dot's tooltip gives its cell's index (points are in index order) and the value its colour
     shows; the colours go to the page as 4-byte numbers, the cells' strings not at all (the map's
     own line names the cell under the pointer: :meth:`EmbeddingMap.show_cell`)."""
     metric = b.metric(a)
     unit = f" ({metric.unit})" if metric.unit else ""
     if mode == "score":
-        marker = dict(color=np.asarray(b.scores(a), dtype=np.float32), colorscale="Viridis",
-                      reversescale=not metric.higher_is_better, cmin=None, cmax=None,
-                      colorbar_title_text=f"{a}<br>{metric.name}{unit}")
-        shown = f"{a}: {metric.name} %{{marker.color:.4g}}"
+        colors = dict(values=np.asarray(b.scores(a), dtype=np.float32), colorscale="Viridis",
+                      reverse=not metric.higher_is_better, title=f"{a}\n{metric.name}{unit}")
+        shown = f"{a}: {metric.name} {{c}}"
     elif mode == "rank":
-        marker = dict(color=b.ranks(a).astype(np.int32), colorscale="Viridis", reversescale=True, cmin=1, cmax=len(b),
-                      colorbar_title_text=f"rank on<br>{a}<br>(1 = best)")
-        shown = f"rank on {a} %{{marker.color:,}}"
+        colors = dict(values=b.ranks(a).astype(np.float32), colorscale="Viridis", reverse=True, cmin=1, cmax=len(b),
+                      title=f"rank on\n{a}\n(1 = best)")
+        shown = f"rank on {a} {{c}}"
     else:
         diff = b.ranks(a).astype(np.int32) - b.ranks(other).astype(np.int32)
         lim = max(1, int(np.abs(diff).max()))
-        marker = dict(color=diff, colorscale=COLORS["scale"], reversescale=False, cmin=-lim, cmax=lim,
-                      colorbar_title_text=f"rank A − rank B<br>red: better on {a}<br>blue: better on {other}")
-        shown = f"rank on {a} − rank on {other}: %{{marker.color:,}}"
-    return marker, f"cell %{{pointNumber:,}}<br>{shown}<extra></extra>"
+        colors = dict(values=diff.astype(np.float32), colorscale=COLORS["scale"], cmin=-lim, cmax=lim,
+                      title=f"rank A − rank B\nred: better on {a}\nblue: better on {other}")
+        shown = f"rank on {a} − rank on {other}: {{c}}"
+    return colors, f"cell {{index}}\n{shown}"
 
 
-def map_figure() -> FigureWidget:
-    """The empty map: trace 0 every cell, trace 1 the highlight, trace 2 the selected cell."""
-    axis = dict(title=dict(text=""), zeroline=False, showticklabels=False, showgrid=True, gridcolor=COLORS["grid"])
-    return FigureWidget(
-        data=[
-            go.Scattergl(mode="markers", name="all cells", showlegend=False,
-                         marker=dict(size=4, opacity=0.75, colorbar=dict(thickness=14, len=0.75))),
-            go.Scattergl(mode="markers", name="highlight", showlegend=False, hovertemplate="%{text}<extra></extra>",
-                         marker=dict(size=8, color=COLORS["topk"], opacity=0.95, line=dict(width=0.8, color="white"))),
-            go.Scattergl(mode="markers", name="selected cell", showlegend=False,
-                         hovertemplate="%{text}<extra>selected</extra>",
-                         marker=dict(size=16, symbol="star", color=COLORS["accent"],
-                                     line=dict(width=1.2, color=COLORS["ink"]))),
-        ],
-        layout=go.Layout(
-            width=SIZE[0], height=SIZE[1], template="plotly_white", font=FONT, dragmode="zoom", hovermode="closest",
-            title=dict(font=dict(size=15), x=0.02, xanchor="left"), margin=dict(l=40, r=20, t=70, b=40),
-            xaxis=axis, yaxis=dict(axis, scaleanchor="x", scaleratio=1),
-            legend=dict(orientation="h", x=0, y=1.0, xanchor="left", yanchor="bottom"),
-        ),
-    )
+def map_figure() -> PointCloud:
+    """The empty map; :meth:`EmbeddingMap.highlight` and the selected cell are layers on top."""
+    return PointCloud(width=SIZE[0], height=SIZE[1], equal_aspect=True, point_size=4, point_opacity=0.75,
+                      margin=dict(l=40, r=20, t=70, b=40),
+                      xaxis=dict(title="", type="linear", range=None, ticklabels=False),
+                      yaxis=dict(title="", type="linear", range=None, ticklabels=False))

@@ -4,7 +4,7 @@ settings compute in a cancellable background process while the map stays usable.
 
 >>> from widgets.embedding_map import EmbeddingMap
 >>> view = EmbeddingMap("tnb101_micro")
->>> len(view.figure.data[0].x), view.shown["method"], view.shown["embedding"]
+>>> len(view.figure), view.shown["method"], view.shown["embedding"]
 (4096, 'umap', 'node2vec')
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
-from .embedding_figure import COLOR_MODES, color_marker, map_figure
+from .embedding_figure import COLOR_MODES, color_spec, map_figure
 from .style import BENCHMARK_CHOICES, cell_strings, COLORS, POINT_HINT, pointed_cell, SyncedBox, silenced
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
@@ -47,8 +47,9 @@ class EmbeddingMap(SyncedBox):
 
     Attributes
     ----------
-    figure : plotly.graph_objects.FigureWidget
-        Trace 0: all cells; trace 1: the highlight (:meth:`highlight`); trace 2: the selected cell.
+    figure : widgets.point_cloud.PointCloud
+        Every cell, in index order; layer ``"highlight"`` (:meth:`highlight`) and layer
+        ``"selected cell"`` on top.
     selected : int or None
         Index of the last clicked (or :meth:`select`-ed) cell.
     selection : list of int
@@ -77,13 +78,9 @@ class EmbeddingMap(SyncedBox):
         self.selection_summary = w.HTML("<i>no cells selected</i>", layout=w.Layout(width="340px"))
         self.selection_list = w.Select(options=[], rows=18, layout=w.Layout(width="340px"))
         self.figure = map_figure()
-        cells, top = self.figure.data[0], self.figure.data[1]
-        cells.on_click(lambda trace, points, _: points.point_inds and self.select(points.point_inds[0]))
-        top.on_click(lambda trace, points, _: points.point_inds and self.select(self._highlight[points.point_inds[0]]))
-        cells.on_hover(lambda trace, points, _: points.point_inds and self.show_cell(points.point_inds[0]))
-        top.on_hover(lambda trace, points, _: points.point_inds and self.show_cell(self._highlight[points.point_inds[0]]))
-        cells.on_selection(lambda trace, points, _: self._set_selection(points.point_inds))
-        cells.on_deselect(lambda trace, points: self._set_selection([]))
+        self.figure.on_click(self.select)
+        self.figure.on_hover(self.show_cell)
+        self.figure.on_selection(self._set_selection)
         self.selection_list.observe(lambda c: c["new"] is None or self._busy or self.select(c["new"]), names="value")
         self.method_toggle.observe(lambda c: [setattr(x, "disabled", c["new"] == "pca") for x in self._umap_controls],
                                    names="value")
@@ -301,11 +298,11 @@ class EmbeddingMap(SyncedBox):
         self.coordinates, self.shown = xy, dict(params)
         fig, label = self.figure, "UMAP" if params["method"] == "umap" else "PC"
         embedding = dict((v, k) for k, v in EMBEDDING_CHOICES)[params["embedding"]]
-        with fig.batch_update():  # 4-byte numbers (the float16-stored map exactly): binary, not JSON text
-            fig.data[0].update(x=xy[:, 0].astype(np.float32), y=xy[:, 1].astype(np.float32))
-            fig.layout.xaxis.title.text, fig.layout.yaxis.title.text = f"{label} 1", f"{label} 2"
-            fig.layout.title.text = (f"{params['method'].upper()} of the {embedding} embedding, all {len(xy):,} cells "
-                                     f"({self._bench.title})")
+        with fig.hold_sync():  # 4-byte numbers (the float16-stored map exactly): binary, not JSON text
+            fig.set_points(xy[:, 0], xy[:, 1])
+            fig.set_axes(dict(title=f"{label} 1", ticklabels=False), dict(title=f"{label} 2", ticklabels=False))
+            fig.title = (f"{params['method'].upper()} of the {embedding} embedding, all {len(xy):,} cells "
+                         f"({self._bench.title})")
             self._draw_colors()
             self._draw_marks()
         self._status(f"Showing the {_describe(params)} ({source}).")
@@ -313,22 +310,21 @@ class EmbeddingMap(SyncedBox):
     def _draw_colors(self) -> None:
         mode = self.color_dropdown.value
         self.task_b.disabled = mode != "disorder"
-        marker, hover = color_marker(self._bench, mode, self.task_a.value, self.task_b.value)
-        with self.figure.batch_update():
-            self.figure.data[0].marker.update(**marker)
-            self.figure.data[0].hovertemplate = hover
+        colors, hover = color_spec(self._bench, mode, self.task_a.value, self.task_b.value)
+        with self.figure.hold_sync():
+            self.figure.set_colors(**colors)
+            self.figure.hover = hover
         if self._pointed is not None:  # its numbers under the new colouring's tasks
             self.show_cell(self._pointed)
 
     def _draw_marks(self) -> None:
-        """Redraw the highlight (trace 1) and the selected cell (trace 2) at the current coordinates."""
-        xy, text = self.coordinates, cell_strings(self._bench.name)
-        chosen = np.array([] if self.selected is None else [self.selected], dtype=np.intp)
-        with self.figure.batch_update():
-            for trace, idx in zip(self.figure.data[1:], (self._highlight, chosen)):
-                trace.update(x=xy[idx, 0].astype(float).tolist(), y=xy[idx, 1].astype(float).tolist(),
-                             text=text[idx].tolist(), showlegend=idx.size > 0)
-            self.figure.data[1].name = f"{self._highlight_name} ({self._highlight.size:,})"
+        """Redraw the highlight and the selected cell (layers of the figure)."""
+        chosen = [] if self.selected is None else [self.selected]
+        with self.figure.hold_sync():
+            self.figure.set_layer("highlight", self._highlight, color=COLORS["topk"],
+                                  label=f"{self._highlight_name} ({self._highlight.size:,})")
+            self.figure.set_layer("selected cell", chosen, color=COLORS["accent"], size=16, symbol="star",
+                                  line_color=COLORS["ink"], line_width=1.2)
 
     def _set_selection(self, indices: list[int]) -> None:
         self.selection = [int(i) for i in indices]

@@ -21,7 +21,7 @@ What a visitor can reach, and what is shut:
 * Every page is served from this server alone (:class:`AppPageHandler` drops the icon CSS
   Voilà's template asks of a public CDN: the same icons ship in Voilà's own style bundle),
   and plotly's widget code is one cached file (:data:`PLOTLY_BUNDLE_URL`), not a copy inside
-  every figure's state.
+  every figure's state, fetched once the first tab (which needs none) is drawn.
 
 Kernels come and go with their pages (:class:`~widgets.hosting_kernels.LimitedKernelManager`):
 
@@ -99,6 +99,17 @@ IOPUB_TIMEOUT = 120
 _CDN_LINK = re.compile(r"<link[^>]*https://cdn\.jsdelivr\.net/[^>]*>\s*")
 
 
+#: the page fetches and runs plotly's code (about 1.2 s of a browser's time) once the first tab is
+#: drawn (its scatter says so) and the browser is idle: the first tab needs none (its figures are a
+#: canvas and SVG), and the other tabs' figures then import the module already run (a figure shown
+#: before that imports it itself).
+_PRELOAD = """<script type="module">
+const load = () => import("__BUNDLE__"), idle = window.requestIdleCallback || ((f) => setTimeout(f, 1));
+window.addEventListener("ktnas:drawn", () => setTimeout(() => idle(load), 1500), { once: true });
+</script>
+"""
+
+
 class AppPageHandler(TornadoVoilaHandler):
     """Voilà's page, refused past the visitor limit, with the ``_xsrf`` cookie that the page's
     kernel-shutdown request needs, and nothing fetched from another server."""
@@ -107,9 +118,7 @@ class AppPageHandler(TornadoVoilaHandler):
     async def get(self, path=None):
         self.kernel_manager.check_capacity()
         self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie (voila-dashboards/voila#1458)
-        # plotly's code is fetched and run as soon as it arrives, while the page's own scripts load
-        # and connect to the kernel; the figures' views then import the module already run
-        preload = f'<script type="module" async src="{self.base_url}{PLOTLY_BUNDLE_URL}"></script>\n'
+        preload = _PRELOAD.replace("__BUNDLE__", f"{self.base_url}{PLOTLY_BUNDLE_URL}")
         async for html in self.get_generator(path=path):
             if preload and "<head>" in html:
                 html, preload = html.replace("<head>", "<head>\n" + preload, 1), ""

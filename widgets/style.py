@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "FigureWidget", "SyncedBox", "cell_strings", "guarded",
-           "rgba", "silenced", "sync_figures"]
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "TOOLTIP_CSS", "FigureWidget", "SyncedBox",
+           "cell_strings", "guarded", "rgba", "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -157,6 +157,12 @@ def cell_strings(name: str) -> np.ndarray:
     space = benchmarks.load(name).space
     return np.array([str(space.from_index(i)) for i in range(len(space))])
 
+
+#: the look of a figure's tooltip (:mod:`widgets.point_cloud`, :mod:`widgets.svg_figure`), as CSS declarations
+TOOLTIP_CSS = (f"position: absolute; display: none; pointer-events: none; z-index: 2; background: #fff; "
+               f"border: 1px solid {COLORS['grid']}; border-radius: 4px; padding: 4px 8px; font-size: 12px; "
+               f"line-height: 1.45; color: {COLORS['ink']}; box-shadow: 0 1px 4px rgba(31, 42, 68, 0.18); "
+               f"white-space: nowrap;")
 
 #: what a view's pointed-cell line says before the pointer has been on a cell
 POINT_HINT = (f"<span style='font-size:13px;color:{COLORS['muted']}'>Point at a dot to name its cell here.</span>")

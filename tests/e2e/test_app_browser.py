@@ -13,6 +13,7 @@ import pytest
 from ktnas_core import benchmarks
 
 from .server import ARTIFACTS, LAUNCH_ARGS, hosted, wait_for_pool
+from .visitors import RENDERED
 
 pytestmark = pytest.mark.browser
 
@@ -41,18 +42,25 @@ def page(voila_url, chromium):
             pg.on("console", lambda m: pg.console.append((m.type, m.text)))
             started = time.monotonic()
             pg.goto(voila_url, timeout=60_000)
-            pg.wait_for_function(js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"), timeout=60_000)
+            pg.wait_for_function(RENDERED, timeout=60_000)
             pg.render_seconds = time.monotonic() - started
+            pg.requests_at_render = len(pg.requests)
             yield pg
         finally:
             browser.close()
 
 
-# The plotly plot in the page whose first trace has the given type, e.g. plot('scattergl').
+# The plotly plot in the page whose first trace has the given type, e.g. plot('heatmap'); the plotly
+# plot whose title has the given text; the drawn point cloud (widgets.point_cloud) whose title has it.
 JS_PLOT = """const plot = (type) => [...document.querySelectorAll('.js-plotly-plot')]
                  .find(el => el.data && el.data.length && el.data[0].type === type);
              const byTitle = (t) => [...document.querySelectorAll('.js-plotly-plot')]
-                 .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));"""
+                 .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));
+             const cloud = (t) => [...document.querySelectorAll('.ktnas-cloud')].map(el => el.ktnasCloud)
+                 .find(c => c && c.count && c.title.includes(t));
+             const svgFig = (t) => [...document.querySelectorAll('.ktnas-svg')]
+                 .find(el => el.ktnasSvg && el.querySelector('svg') && el.ktnasSvg.title.includes(t));"""
+SCATTER, HEATMAP = "cloud('Rank vs rank')", "svgFig('Kendall')"
 
 
 def js(body: str, arg: str = "") -> str:
@@ -61,20 +69,19 @@ def js(body: str, arg: str = "") -> str:
 
 
 def test_app_renders_and_reacts(page):
-    rendered = "const s = plot('scattergl'), h = plot('heatmap'); return !!(s && h && s.data[0].x && h.data[0].z);"
-    page.wait_for_function(js(rendered), timeout=60_000)
-    n_points = page.evaluate(js("const d = plot('scattergl').data[0]; return [d.x.length, d.y.length];"))
+    page.wait_for_function(RENDERED, timeout=60_000)
+    n_points = page.evaluate(js(f"const s = {SCATTER}; return [s.values('x').length, s.values('y').length];"))
     assert n_points == [15_625, 15_625]
-    z_shape = page.evaluate(js("const z = plot('heatmap').data[0].z; return [z.length, ...z.map(r => r.length)];"))
-    assert z_shape == [3, 3, 3, 3]
+    assert page.evaluate(js(f"return {HEATMAP}.querySelectorAll('[data-pick]').length;")) == 9  # 3 x 3 pairs
+    assert not any("plotly" in u for u in page.requests[:page.requests_at_render])  # the first tab needs none
     assert page.get_by_text("ktnas: cross-task NAS explorer").is_visible()
     assert page.get_by_text("Kendall τ =").first.is_visible()
 
-    scatter_y = js("return Array.from(plot('scattergl').data[0].y);")
+    scatter_y = js(f"return {SCATTER}.values('y');")
     before = page.evaluate(scatter_y)
     target = page.locator(".widget-dropdown", has_text="Target task").locator("select")
     target.select_option("cifar100")
-    changed = "const y = plot('scattergl').data[0].y; return y.length === b.length && y.some((v, i) => v !== b[i]);"
+    changed = f"const y = {SCATTER}.values('y'); return y.length === b.length && y.some((v, i) => v !== b[i]);"
     page.wait_for_function(js(changed, "b"), arg=before, timeout=15_000)
     page.get_by_text("cifar10 → cifar100").first.wait_for(timeout=15_000)
     assert page.evaluate(scatter_y) == benchmarks.load("nb201").ranks("cifar100", "valid_accuracy").tolist()
@@ -83,16 +90,15 @@ def test_app_renders_and_reacts(page):
     # Voilà scrolls an inner panel, not the page: grow the viewport to the app's height instead
     bottom = page.evaluate("() => document.querySelector('.widget-tab').getBoundingClientRect().bottom")
     page.set_viewport_size({"width": 1360, "height": int(bottom) + 40})
-    page.wait_for_timeout(500)  # let plotly finish drawing the restyle
+    page.wait_for_timeout(500)  # let plotly finish drawing the bump chart and heatmap
     page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
 
 
 def test_pointing_at_a_scatter_point_names_that_cell_and_its_ranks(page):
     """The page is not sent 15,625 cell strings: hovering a point asks the kernel, which names the cell."""
-    page.wait_for_function(js("const s = plot('scattergl'); return !!(s && s.data[0].x);"), timeout=60_000)
-    box = page.evaluate(js("const r = plot('scattergl').querySelector('.nsewdrag').getBoundingClientRect(); "
-                           "return [r.left, r.top, r.width, r.height];"))
-    page.mouse.move(box[0] + box[2] * 0.5, box[1] + box[3] * 0.5)  # the middle of the cloud
+    page.wait_for_function(js(f"return !!{SCATTER};"), timeout=60_000)
+    where = page.evaluate(js(f"return {SCATTER}.position(1234);"))  # cell 1,234's dot, or one beside it
+    page.mouse.move(where["x"], where["y"])
     line = page.locator(".widget-html", has_text="rank").filter(has=page.locator("code")).first
     line.wait_for(timeout=15_000)
     pair = [page.locator(".widget-dropdown", has_text=f"{end} task").locator("select").input_value()
@@ -102,15 +108,19 @@ def test_pointing_at_a_scatter_point_names_that_cell_and_its_ranks(page):
     b, index = benchmarks.load("nb201"), int(m.group(1).replace(",", ""))
     assert m.group(2) == str(b.space.from_index(index))
     assert [int(g.replace(",", "")) for g in m.group(3, 4)] == [int(b.ranks(t, "valid_accuracy")[index]) for t in pair]
-    label = page.locator(".hovertext").first.text_content()
-    assert f"cell {index:,}" in label, label  # plotly's own hover label, the same cell
+    label = page.locator(".ktnas-cloud-tip").first.text_content()
+    assert f"cell {index:,}" in label and "source rank" in label, label  # the figure's own tooltip, the same cell
 
 
 def test_heatmap_click_picks_the_pair(page):
-    page.wait_for_function(js("return !!plot('heatmap');"), timeout=60_000)
+    page.wait_for_function(js(f"return !!{HEATMAP};"), timeout=60_000)
     # the centre of row 2 (ImageNet16-120, source) x column 1 (cifar100, target), in page pixels
-    xy = page.evaluate(js("""const el = plot('heatmap'), L = el._fullLayout, r = el.getBoundingClientRect();
-        return [r.left + L.xaxis._offset + L.xaxis.l2p(1), r.top + L.yaxis._offset + L.yaxis.l2p(2)];"""))
+    xy = page.evaluate(js(f"""const r = {HEATMAP}.querySelector('[data-pick="2,1"] rect').getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2];"""))
+    page.mouse.move(*xy)
+    tip = page.locator(".ktnas-svg-tip").first
+    tip.wait_for(timeout=5_000)
+    assert "source ImageNet16-120" in tip.text_content() and "target cifar100" in tip.text_content()
     page.mouse.click(*xy)
     page.get_by_text("ImageNet16-120 → cifar100").first.wait_for(timeout=15_000)
     source = page.locator(".widget-dropdown", has_text="Source task").locator("select")
@@ -140,7 +150,7 @@ def test_app_renders_within_15_s(page):
     _screenshot(page, "disorder")
 
 
-MAP = "byTitle('of the node2vec embedding, all 15,625')"
+MAP = "cloud('of the node2vec embedding, all 15,625')"
 
 
 def test_clicking_a_map_point_shows_that_cell(page):
@@ -151,16 +161,13 @@ def test_clicking_a_map_point_shows_that_cell(page):
 
     _tab(page, "Cells & embeddings")
     page.set_viewport_size({"width": 1400, "height": 1800})
-    page.wait_for_function(js(f"const m = {MAP}; return !!(m && m.data[0].x && m.data[0].x.length === 15625);"),
-                           timeout=30_000)
-    xy = np.asarray(projection.project("nb201", "node2vec", "pca"), dtype=float)
+    page.wait_for_function(js(f"const m = {MAP}; return !!(m && m.count === 15625);"), timeout=30_000)
+    xy = np.asarray(projection.project("nb201", "node2vec", "pca"), dtype=float)  # the app opens on the PCA
     gaps = cKDTree(xy).query(xy, k=2)[0][:, 1]
     i = int(np.argmax(gaps))  # the most isolated cell: a click on it can hit no other
-    where = page.evaluate(js(f"""const el = {MAP}, L = el._fullLayout, r = el.getBoundingClientRect();
-        return [r.left + L.xaxis._offset + L.xaxis.l2p(p[0]), r.top + L.yaxis._offset + L.yaxis.l2p(p[1])];""", "p"),
-                          [float(xy[i, 0]), float(xy[i, 1])])
+    where = page.evaluate(js(f"const p = {MAP}.position(i); return [p.x, p.y];", "i"), i)
     page.mouse.move(*where)
-    page.wait_for_timeout(300)
+    page.get_by_text(f"cell {i:,} ").first.wait_for(timeout=15_000)  # the pointed-cell line names it
     page.mouse.click(*where)
     page.get_by_text(f"cell #{i:,}").first.wait_for(timeout=15_000)
     _screenshot(page, "cells")
@@ -171,13 +178,20 @@ def test_compare_mode_draws_both_cells_at_one_scale(page):
     while it was hidden)."""
     _tab(page, "Cells & embeddings")
     page.locator(".widget-checkbox:visible", has_text="compare with").locator("input").check()
-    page.wait_for_function(js("const f = byTitle('Cell A vs cell B'); return !!(f && f._fullLayout.xaxis2._length > 300);"),
+    cell = "svgFig('Cell A vs cell B')"
+    page.wait_for_function(js(f"const f = {cell}; return !!f && f.querySelectorAll('g.panel').length === 2;"),
                            timeout=15_000)
-    page.wait_for_timeout(500)
-    scales = page.evaluate(js("""const L = byTitle('Cell A vs cell B')._fullLayout;
-        const s = (a) => a._length / (a.range[1] - a.range[0]);
-        return [s(L.xaxis), s(L.yaxis), s(L.xaxis2), s(L.yaxis2)];"""))
-    assert max(scales) / min(scales) < 1.01, scales  # px per unit: equal on both axes of both panels
+    # each panel's four nodes as drawn in the page, and the gaps between them: px
+    sizes = page.evaluate(js(f"""return [...{cell}.querySelectorAll('g.panel')].map(p => {{
+        const boxes = [...p.querySelectorAll('circle')].map(c => c.getBoundingClientRect());
+        return boxes.map(r => [r.width, r.height]).concat(boxes.slice(1).map((r, i) => [r.left - boxes[i].left, 0]));
+        }});"""))
+    a, b = sizes
+    assert a == b and a[0][0] > 25 and a[4][0] > 120, sizes  # cell B at cell A's scale, as large as drawn alone
+    edge = page.evaluate(js(f"""const r = {cell}.querySelectorAll('g.panel')[1].querySelector('g.edge rect')
+        .getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];"""))
+    page.mouse.move(*edge)
+    page.locator(".ktnas-svg-tip", has_text="edge 0→1:").first.wait_for(timeout=5_000)  # pointing names the edge
     _screenshot(page, "cells-compare")
     page.locator(".widget-checkbox:visible", has_text="compare with").locator("input").uncheck()
 
@@ -243,37 +257,34 @@ def test_a_supernet_search_trains_in_the_browser(page):
     _screenshot(page, "training")
 
 
-# the heatmap's numbers: (left, right, top, bottom) of each, and of each cell
-HEATMAP_TEXT = """const el = plot('heatmap');
-    const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; };
-    return [...el.querySelectorAll('.heatmaplayer text, g.textpoint text, .texttemplate text')].map(box)
-        .filter(b => b[1] > b[0]);"""
+# the heatmap's numbers and their squares: (left, right, top, bottom) of each
+HEATMAP_TEXT = f"""const el = {HEATMAP};
+    const box = (e) => {{ const r = e.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; }};
+    return [...el.querySelectorAll('[data-pick]')].map(g => [box(g.querySelector('text')), box(g.querySelector('rect'))]);"""
 
 
 def test_the_transnas_benchmark_redraws_every_figure_and_its_numbers_fit(page):
     _tab(page, "Ranking disorder")
     select = page.locator(".widget-dropdown", has_text="Benchmark").locator("select").first
     select.select_option(label="TransNAS-Bench-101 micro (4,096 cells)")
-    titles = js("return [...document.querySelectorAll('.js-plotly-plot')].map(e => String(e.layout.title.text || ''));")
-    page.wait_for_function(js("const z = plot('heatmap').data[0].z; return z.length === 7;"), timeout=15_000)
-    page.wait_for_function(js("return byTitle('best 30 cells land') && "
-                              "byTitle('best 30 cells land').layout.title.text.includes('class_object');"),
+    titles = js("return [...document.querySelectorAll('.ktnas-cloud')].map(e => e.ktnasCloud.title)"
+                ".concat([...document.querySelectorAll('.ktnas-svg')].map(e => e.ktnasSvg.title));")
+    page.wait_for_function(js(f"return {HEATMAP}.querySelectorAll('[data-pick]').length === 49;"), timeout=15_000)
+    page.wait_for_function(js("const b = svgFig('best 30 cells land'); return !!b && b.ktnasSvg.title.includes('class_object');"),
                            timeout=15_000)
     shown = page.evaluate(titles)
     assert any("4,096 cells" in t for t in shown) and "Where class_object's best 30 cells land" in shown, shown
-    bump = page.evaluate(js("return byTitle('best 30 cells land').layout.xaxis.ticktext;"))
-    assert bump == ["<b>class_object</b>", "<b>autoencoder</b>"]
-    page.wait_for_timeout(500)
+    bump = page.evaluate(js("return [...svgFig('best 30 cells land').querySelectorAll('text')].map(t => t.textContent);"))
+    assert "class_object" in bump and "autoencoder" in bump, bump  # the two columns' names
     boxes = page.evaluate(js(HEATMAP_TEXT))
     assert len(boxes) == 49, len(boxes)
-    width = page.evaluate(js("const L = plot('heatmap')._fullLayout; return L.xaxis._length / 7;"))
-    for i, a in enumerate(boxes):
-        assert a[1] - a[0] < width - 2, f"a number is wider ({a[1] - a[0]:.0f} px) than its cell ({width:.0f} px)"
-        for b in boxes[i + 1:]:
+    for i, (a, square) in enumerate(boxes):
+        assert square[0] < a[0] and a[1] < square[1] and square[2] < a[2] and a[3] < square[3], (a, square)
+        for b, _ in boxes[i + 1:]:
             assert min(a[1], b[1]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[2], b[2]), (a, b)
     _screenshot(page, "disorder-transnas")
     select.select_option(label="NAS-Bench-201 (15,625 cells)")
-    page.wait_for_function(js("return plot('heatmap').data[0].z.length === 3;"), timeout=15_000)
+    page.wait_for_function(js(f"return {HEATMAP}.querySelectorAll('[data-pick]').length === 9;"), timeout=15_000)
 
 
 def test_every_asset_comes_from_the_server(page, voila_url):

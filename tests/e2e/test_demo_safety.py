@@ -33,6 +33,7 @@ from tornado import web  # noqa: E402
 from widgets import hosting  # noqa: E402
 
 from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, ROOT, hosted  # noqa: E402
+from .visitors import RENDERED  # noqa: E402
 SESSION = uuid.uuid4().hex
 
 
@@ -258,11 +259,6 @@ def test_a_visitor_cannot_pick_the_template_or_theme(demo, query):
 # ---------------------------------------------------------------- two visitors in a real browser
 
 
-def _js(body: str) -> str:
-    return ("() => { const plot = (t) => [...document.querySelectorAll('.js-plotly-plot')]"
-            f".find(el => el.data && el.data.length && el.data[0].type === t); {body} }}")
-
-
 def _field(page, label: str):
     box = page.locator(f".widget-inline-hbox:visible:has(> label:text-is('{label}'))").first
     return box.locator("input, select").first
@@ -270,7 +266,7 @@ def _field(page, label: str):
 
 def _open_search(page, url: str) -> None:
     page.goto(url, timeout=90_000)
-    page.wait_for_function(_js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"), timeout=90_000)
+    page.wait_for_function(RENDERED, timeout=90_000)
     page.locator(".lm-TabBar-tab, .p-TabBar-tab", has_text="Search").first.click()
     _field(page, "Budget / task").wait_for(timeout=30_000)
 

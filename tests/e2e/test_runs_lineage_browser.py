@@ -14,6 +14,7 @@ from ktnas_core import benchmarks
 
 from .server import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool
 from .test_app_browser import _field, _tab, js
+from .visitors import RENDERED
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +36,7 @@ def page():
                 try:
                     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
                     pg.goto(url, timeout=120_000)
-                    pg.wait_for_function(js("return !!(plot('heatmap') && plot('heatmap').data[0].z);"),
-                                         timeout=120_000)
+                    pg.wait_for_function(RENDERED, timeout=120_000)
                     yield pg
                 finally:
                     browser.close()

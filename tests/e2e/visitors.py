@@ -10,12 +10,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-#: the disorder tab's three figures are drawn (rank scatter, Kendall heatmap, bump chart)
-RENDERED = """() => { const all = [...document.querySelectorAll('.js-plotly-plot')];
-    const s = all.find(el => el.data && el.data.length && el.data[0].type === 'scattergl');
-    const h = all.find(el => el.data && el.data.length && el.data[0].type === 'heatmap');
-    const b = all.find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes('cells land'));
-    return !!(s && h && b && s.data[0].x && s.data[0].x.length && h.data[0].z && b.data[1].x); }"""
+#: the disorder tab's three figures are drawn (rank scatter on a canvas, Kendall heatmap and bump chart in SVG)
+RENDERED = """() => { const s = [...document.querySelectorAll('.ktnas-cloud')].map(el => el.ktnasCloud)
+        .find(c => c && c.count && c.title.includes('Rank vs rank'));
+    const svgs = [...document.querySelectorAll('.ktnas-svg')].filter(el => el.querySelector('svg') && el.ktnasSvg)
+        .map(el => el.ktnasSvg.title);
+    return !!(s && svgs.some(t => t.includes('Kendall')) && svgs.some(t => t.includes('cells land'))); }"""
 VIEWPORT = {"width": 1400, "height": 1000}
 
 

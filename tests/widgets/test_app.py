@@ -47,8 +47,8 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
     assert handle is not None
     handle.wait(60)
     dash.pump()
-    highlight = app.search_map.figure.data[1]
-    assert len(highlight.x) > 0 and "latest generation" in highlight.name
+    highlight = app.search_map.figure.layer("highlight")
+    assert len(highlight["indices"]) > 0 and "latest generation" in highlight["label"]
     space = benchmarks.load("nb201").space
     last: dict = {}
     for e in read_events(handle.run_dir / "events.jsonl"):
@@ -56,8 +56,7 @@ def test_a_search_draws_its_generations_on_the_search_map(app):
             gen, cells = last.get(e.task, (-1, set()))
             last[e.task] = (e.generation, {space.index(space.parse(e.arch))} | (cells if gen == e.generation else set()))
     union = set().union(*(cells for _, cells in last.values()))
-    xy = app.search_map.coordinates
-    assert sorted(zip(highlight.x, highlight.y)) == sorted((float(xy[i, 0]), float(xy[i, 1])) for i in union)
+    assert sorted(highlight["indices"]) == sorted(union)
 
 
 def test_one_redraw_of_the_generations_draws_the_search_map_once(tmp_path):

@@ -15,7 +15,6 @@ from widgets.cell_view import CellView
 from widgets.style import OP_COLORS
 
 SVG = "{http://www.w3.org/2000/svg}"
-PER_PANEL, ANN_PER_PANEL = 13, 15  # the trace / annotation layout the module doc describes
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +32,27 @@ def view():
     return CellView("nb201")
 
 
-def panel(view, p=0):
-    """(halo traces, edge traces, node trace, label annotations, arrow annotations) of panel ``p``."""
-    traces = view.fig.data[p * PER_PANEL:(p + 1) * PER_PANEL]
-    anns = view.fig.layout.annotations[p * ANN_PER_PANEL:(p + 1) * ANN_PER_PANEL]
-    return traces[:6], traces[6:12], traces[12], anns[:6], anns[6:12]
+def panels(view) -> list:
+    """The ``<g class='panel'>`` elements of the drawing the page shows."""
+    root = ET.fromstring(view.fig.svg)
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == "panel"]
+
+
+def panel(view, p=0) -> dict:
+    """Panel ``p``: its edges (list of <g>, in string order), halos, node tooltip and heading texts."""
+    g = panels(view)[p]
+    groups = {x.get("class"): x for x in g.iter(f"{SVG}g") if x.get("class") in ("nodes",)}
+    return {"edges": [x for x in g.iter(f"{SVG}g") if x.get("class") == "edge"],
+            "halos": [x for x in g.iter(f"{SVG}path") if x.get("class") == "halo"],
+            "tip": groups["nodes"].get("data-tip"),
+            "heading": [t.text for t in g.iter(f"{SVG}text") if t.get("class") == "heading"]}
+
+
+def legend(view) -> list[tuple[str, str]]:
+    """(operation, colour) of each legend entry."""
+    root = ET.fromstring(view.fig.svg)
+    g = next(x for x in root.iter(f"{SVG}g") if x.get("class") == "legend")
+    return [(t.text, line.get("stroke")) for line, t in zip(g.iter(f"{SVG}line"), g.iter(f"{SVG}text"))]
 
 
 def info_rows(view) -> dict[str, list[str]]:
@@ -48,15 +63,16 @@ def info_rows(view) -> dict[str, list[str]]:
 
 
 def assert_panel_shows(view, arch, p=0):
-    halos, edges, nodes, labels, arrows = panel(view, p)
-    assert len(arch.op_names) == 6
-    for e, op in enumerate(arch.op_names):
-        assert edges[e].visible is True
-        assert edges[e].line.color == OP_COLORS[op] == labels[e].bordercolor == arrows[e].arrowcolor
-        assert edges[e].line.dash == ("dash" if op == "none" else "solid")
-        assert labels[e].text == op and labels[e].visible is True
-        assert op in edges[e].hovertext
-    assert str(arch) in view.fig.layout.annotations[p * ANN_PER_PANEL + 12].text
+    edges = panel(view, p)["edges"]
+    assert len(arch.op_names) == 6 == len(edges)
+    for e, (g, op) in enumerate(zip(edges, arch.op_names)):
+        line, arrow, label_box = (next(g.iter(f"{SVG}{tag}")) for tag in ("path", "polygon", "rect"))
+        drawn = [x for x in g.iter(f"{SVG}path") if x.get("stroke") != "transparent"][0]
+        assert g.get("data-edge") == str(e) and g.get("data-op") == op and op in g.get("data-tip")
+        assert drawn.get("stroke") == OP_COLORS[op] == arrow.get("fill") == label_box.get("stroke")
+        assert (drawn.get("stroke-dasharray") is not None) == (op == "none")  # none: faint and dashed
+        assert [t.text for t in g.iter(f"{SVG}text")] == [op]
+    assert str(arch) in panel(view, p)["heading"]
 
 
 @pytest.mark.parametrize("name", ["nb201", "tnb101_micro"])
@@ -69,12 +85,10 @@ def test_traces_follow_the_shown_cell(name):
         view.show(i)
         assert view.arch == b.space.from_index(i)
         assert_panel_shows(view, view.arch)
-        assert not any(t.visible for t in view.fig.data[PER_PANEL:2 * PER_PANEL])  # panel B hidden
-        assert not any(h.visible for h in panel(view)[0])  # no highlight outside compare mode
+        assert len(panels(view)) == 1  # no panel B
+        assert panel(view)["halos"] == []  # no highlight outside compare mode
         assert view.cell_text.value == str(view.arch)
-    legend = [t for t in view.fig.data[2 * PER_PANEL:] if t.visible]
-    assert [t.name for t in legend] == list(b.space.ops)
-    assert [t.line.color for t in legend] == [OP_COLORS[op] for op in b.space.ops]
+    assert legend(view) == [(op, OP_COLORS[op]) for op in b.space.ops]
 
 
 def test_text_box_takes_strings_and_indices(view, nb201):
@@ -91,7 +105,8 @@ def test_info_and_hover_give_ranks_on_every_task(name):
     b = benchmarks.load(name)
     view = CellView(name, arch=123)
     arch, rows = view.arch, info_rows(view)
-    hover = panel(view)[2].hovertext[0]
+    hover = panel(view)["tip"]
+    assert hover.startswith(f"#{b.index(arch):,} {arch}\n")
     assert list(rows) == list(b.tasks)
     for t in b.tasks:
         rank, test_rank = b.rank(arch, t), b.rank(arch, t, b.test_metric(t))
@@ -111,10 +126,10 @@ def test_compare_highlights_exactly_the_differing_edges(view, nb201):
     assert view.differing_edges == (1, 4) and view.edit_distance == 2
     for p, cell in enumerate((a, b)):
         assert_panel_shows(view, cell, p)
-        halos, _, _, labels, _ = panel(view, p)
-        assert [e for e in range(6) if halos[e].visible] == [1, 4]
-        assert [e for e in range(6) if labels[e].borderwidth == 3] == [1, 4]
-    assert "edit distance 2" in view.fig.layout.title.text and "0→2, 1→3" in view.fig.layout.title.text
+        drawn = panel(view, p)
+        assert len(drawn["halos"]) == 2
+        assert [e for e, g in enumerate(drawn["edges"]) if next(g.iter(f"{SVG}rect")).get("stroke-width") == "3"] == [1, 4]
+    assert "edit distance 2" in view.fig.title and "0→2, 1→3" in view.fig.title
     assert "edit distance <b>2</b>" in view.info.value
     for t, (ra, rb, ta, tb) in info_rows(view).items():
         assert int(ra.replace(",", "")) == nb201.rank(a, t) and int(rb.replace(",", "")) == nb201.rank(b, t)
@@ -123,7 +138,7 @@ def test_compare_highlights_exactly_the_differing_edges(view, nb201):
     assert view.compare_checkbox.value is True and view.other_text.value == str(b)
     view.stop_compare()
     assert view.other is None and view.edit_distance is None and view.compare_checkbox.value is False
-    assert not any(t.visible for t in view.fig.data[:6] + view.fig.data[PER_PANEL:2 * PER_PANEL])
+    assert len(panels(view)) == 1 and panel(view)["halos"] == []
 
 
 def test_checkbox_compares_with_a_one_edge_neighbour_that_moves_differently(view, nb201):
@@ -226,7 +241,7 @@ def test_random_cells_are_seeded_by_a_counter(nb201):
 
 
 def test_benchmark_switch_updates_everything_in_place(view, tnb):
-    fig, traces = view.fig, tuple(view.fig.data)
+    fig = view.fig
     view.compare_checkbox.value = True
     view.benchmark_dropdown.value = "tnb101_micro"
     assert view.benchmark is tnb and view.arch == tnb.optimum("class_object").arch
@@ -234,17 +249,18 @@ def test_benchmark_switch_updates_everything_in_place(view, tnb):
     assert list(info_rows(view)) == list(tnb.tasks) and len(tnb.tasks) == 7
     assert_panel_shows(view, view.arch, 0)
     assert_panel_shows(view, view.other, 1)
-    assert [t.name for t in view.fig.data[2 * PER_PANEL:] if t.visible] == list(tnb.space.ops)
-    assert view.fig is fig and tuple(view.fig.data) == traces
+    assert [op for op, _ in legend(view)] == list(tnb.space.ops)
+    assert view.fig is fig
     view.set_benchmark("nb201")
     assert view.benchmark_dropdown.value == "nb201" and view.arch in benchmarks.load("nb201").space
 
 
-def test_png_button_and_sync_before_display(view):
-    config = view.fig._config
-    assert config["displayModeBar"] is True and config["toImageButtonOptions"]["format"] == "png"
+def test_the_page_shows_what_download_saves_with_tooltips_and_a_png_button(view):
     view.compare(6111, 0)
-    view._repr_mimebundle_()  # SyncedBox: a browser connecting later reads the synced state
-    assert view.fig._widget_data[1]["visible"] is True
-    assert view.fig._widget_layout["title"]["text"] == view.fig.layout.title.text
+    shown, saved = view.fig.get_state()["svg"], view.to_svg()  # a browser connecting later reads the synced state
+    assert shown == view.fig.svg and view.fig.png_name == "cell"
+    nodes = r" data-tip='#[^']*'"  # the nodes' tooltips, which the saved drawing leaves out
+    assert re.sub(nodes, "", shown) == saved and len(re.findall(nodes, shown)) == 2
+    assert [g["tip"].split("\n")[0] for g in (panel(view, 0), panel(view, 1))] == [
+        f"#6,111 {view.arch}", f"#0 {view.other}"]
     assert view.fig in view.children[2].children and view.info in view.children[2].children
