@@ -173,6 +173,54 @@ def test_clicking_a_map_point_shows_that_cell(page):
     _screenshot(page, "cells")
 
 
+def test_the_map_selects_by_box_and_lasso_zooms_resets_and_saves_a_png(page):
+    """The canvas map's toolbar: a box or a lasso lists the cells inside; zoom and reset move the view;
+    PNG saves the picture."""
+    _tab(page, "Cells & embeddings")
+    page.wait_for_function(js(f"const m = {MAP}; return !!(m && m.count === 15625);"), timeout=30_000)
+    root = page.locator(".ktnas-cloud:visible").first  # the tab's map (the other tabs' are hidden)
+    overlay = root.locator(".ktnas-cloud-overlay")
+    box = overlay.bounding_box()
+    centre = (box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+
+    def drag(points):
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for p in points[1:]:
+            page.mouse.move(*p, steps=4)
+        page.mouse.up()
+
+    root.hover()
+    root.locator("button", has_text="Box").click()
+    drag([(centre[0] - 60, centre[1] - 50), (centre[0] + 60, centre[1] + 50)])
+    summary = page.locator(".widget-html", has_text="cells selected").first
+    summary.wait_for(timeout=15_000)
+    n = page.evaluate(js(f"return {MAP}.selection;"))
+    assert n > 10 and f"{n:,} cells selected" in summary.inner_text()
+    root.locator("button", has_text="Lasso").click()
+    drag([(centre[0], centre[1] - 40), (centre[0] + 40, centre[1] + 30), (centre[0] - 40, centre[1] + 30)])
+    page.wait_for_function(js(f"return {MAP}.selection !== n;", "n"), arg=n, timeout=15_000)
+    m = page.evaluate(js(f"return {MAP}.selection;"))
+    page.locator(".widget-html", has_text=f"{m:,} cells selected").first.wait_for(timeout=15_000)
+    assert 0 < m < n  # a triangle inside the box
+
+    before = page.evaluate(js(f"return {MAP}.position(0);"))
+    root.locator("button", has_text="Zoom").click()
+    drag([(centre[0] - 80, centre[1] - 80), (centre[0] + 80, centre[1] + 80)])
+    zoomed = page.evaluate(js(f"return {MAP}.position(0);"))
+    assert zoomed != before
+    root.locator("button", has_text="Reset").click()
+    assert page.evaluate(js(f"return {MAP}.position(0);")) == before
+    page.mouse.dblclick(*centre)  # clears the selection
+    page.get_by_text("no cells selected").first.wait_for(timeout=15_000)
+
+    with page.expect_download() as download:
+        root.locator("button", has_text="PNG").click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".png") and Path(path).read_bytes()[:4] == b"\x89PNG"
+    assert Path(path).stat().st_size > 20_000
+
+
 def test_compare_mode_draws_both_cells_at_one_scale(page):
     """Cell B used to be drawn at about half of cell A's size (its panel kept a range widened
     while it was hidden)."""

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from .server import LAUNCH_ARGS, hosted, wait_for_pool
+from .visitors import RENDERED
 
 pytestmark = pytest.mark.browser
 
-RENDERED = ("() => [...document.querySelectorAll('.js-plotly-plot')]"
-            ".some(el => el.data && el.data.length && el.data[0].type === 'heatmap' && el.data[0].z)")
 KERNEL_ID = "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
 
 

@@ -101,8 +101,9 @@ def test_ten_seeds_overlay_as_a_band_beside_another_strategy(page):
 def test_lineage_click_a_transfer_to_see_its_cell(page):
     _tab(page, "Transfer lineage")
     run = page.locator(".widget-dropdown:visible", has_text="Run").locator("select").first
-    run.wait_for(timeout=30_000)
-    run.select_option(label=next(o for o in run.locator("option").all_inner_texts() if o.startswith("ktnas-")))
+    option = run.locator("option").filter(has_text=re.compile(r"^ktnas-")).first
+    option.wait_for(state="attached", timeout=30_000)  # the list follows the runs folder: it may lag a moment
+    run.select_option(label=option.inner_text())
     lineage = "byTitle('Transfer lineage of ktnas')"
     page.wait_for_function(js(f"const f = {lineage}; return !!f && f.data.some(d => d.name && "
                               "d.name.startsWith('from ') && d.x && d.x.length);"), timeout=30_000)
