@@ -1,4 +1,6 @@
-"""ipywidgets + plotly views over :mod:`ktnas_core` (public names only), one view per module.
+"""ipywidgets views over :mod:`ktnas_core` (public names only), one view per module; their figures
+are plotly, a canvas point cloud (:mod:`widgets.point_cloud`) or SVG the kernel writes
+(:mod:`widgets.svg_figure`).
 
 :func:`build_app` composes them; ``notebooks/app.ipynb`` (the Voilà entry) calls it.
 
