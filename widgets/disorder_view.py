@@ -24,7 +24,8 @@ from ktnas_core import benchmarks, disorder
 
 from .bump_chart import bump_lines, bump_svg, bump_title
 from .point_cloud import PointCloud
-from .style import BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, POINT_HINT, pointed_cell, silenced
+from .style import (BENCHMARK_CHOICES, cell_strings as _cell_strings, COLORS, POINT_HINT, pointed_cell,
+                    register_callback, silenced)
 from .svg_figure import SvgFigure
 from .tau_heatmap import heatmap_svg, pair_of
 
@@ -150,12 +151,7 @@ class DisorderView(w.VBox):
 
     def on_select(self, callback: Callable[[str, str], None], remove: bool = False) -> None:
         """Call ``callback(source, target)`` whenever the chosen pair changes (or stop, with ``remove``)."""
-        if remove:
-            self._callbacks.remove(callback)
-        elif not callable(callback):
-            raise TypeError(f"callback must be callable; got {type(callback).__name__}")
-        else:
-            self._callbacks.append(callback)
+        register_callback(self._callbacks, callback, remove)
 
     def select(self, source: str, target: str) -> None:
         """Choose the (source, target) pair; both must be tasks of the current benchmark."""

@@ -22,7 +22,8 @@ from ktnas_core import benchmarks, projection
 from ktnas_core.errors import ParameterError
 
 from .embedding_figure import COLOR_MODES, color_spec, map_figure
-from .style import BENCHMARK_CHOICES, cell_strings, COLORS, POINT_HINT, pointed_cell, SyncedBox, silenced
+from .style import (BENCHMARK_CHOICES, cell_strings, COLORS, POINT_HINT, pointed_cell, register_callback, SyncedBox,
+                    silenced)
 
 __all__ = ["EmbeddingMap", "EMBEDDING_CHOICES", "COLOR_MODES"]
 
@@ -150,11 +151,11 @@ class EmbeddingMap(SyncedBox):
 
     def on_select(self, callback: Callable[[int], None], remove: bool = False) -> None:
         """Call ``callback(index)`` when a cell is clicked (or stop, with ``remove``)."""
-        _register(self._select_callbacks, callback, remove)
+        register_callback(self._select_callbacks, callback, remove)
 
     def on_selection(self, callback: Callable[[list[int]], None], remove: bool = False) -> None:
         """Call ``callback(indices)`` after each lasso/box selection (``[]`` when cleared)."""
-        _register(self._selection_callbacks, callback, remove)
+        register_callback(self._selection_callbacks, callback, remove)
 
     def select(self, index: int) -> None:
         """Select cell ``index`` (as a click on it does): mark it and call the :meth:`on_select` callbacks."""
@@ -352,12 +353,6 @@ class EmbeddingMap(SyncedBox):
     def _status(self, text: str, color: str = COLORS["cells"]) -> None:
         self.status.value = (f"<div style='font-size:14px;color:{COLORS['ink']};background:#f3f5f9;border-left:4px "
                              f"solid {color};padding:6px 12px;border-radius:4px'>{text}</div>")
-
-
-def _register(callbacks: list, callback, remove: bool) -> None:
-    if not remove and not callable(callback):
-        raise TypeError(f"callback must be callable; got {type(callback).__name__}")
-    callbacks.remove(callback) if remove else callbacks.append(callback)
 
 
 def _describe(params: dict) -> str:

@@ -37,7 +37,7 @@ import traitlets as t
 
 from ktnas_core.errors import ParameterError
 
-from .style import COLORS, FONT, TOOLTIP_CSS
+from .style import COLORS, FONT, TOOLTIP_CSS, register_callback
 
 __all__ = ["BROWSER_CODE", "PointCloud"]
 
@@ -225,23 +225,15 @@ class PointCloud(anywidget.AnyWidget):
     # -- events -------------------------------------------------------------------------------
     def on_hover(self, callback: Callable[[int], None], remove: bool = False) -> None:
         """Call ``callback(index)`` when the pointer comes onto a point."""
-        self._register("hover", callback, remove)
+        register_callback(self._callbacks["hover"], callback, remove)
 
     def on_click(self, callback: Callable[[int], None], remove: bool = False) -> None:
         """Call ``callback(index)`` when a point is clicked."""
-        self._register("click", callback, remove)
+        register_callback(self._callbacks["click"], callback, remove)
 
     def on_selection(self, callback: Callable[[list[int]], None], remove: bool = False) -> None:
         """Call ``callback(indices)`` after a box or lasso selection (``[]`` when it is cleared)."""
-        self._register("select", callback, remove)
-
-    def _register(self, event: str, callback, remove: bool) -> None:
-        if remove:
-            self._callbacks[event].remove(callback)
-        elif not callable(callback):
-            raise TypeError(f"callback must be callable; got {type(callback).__name__}")
-        else:
-            self._callbacks[event].append(callback)
+        register_callback(self._callbacks["select"], callback, remove)
 
     def receive(self, content: dict, buffers=()) -> None:
         """Handle a message from the page: ``{"event": "hover"|"click", "index": i}``, or

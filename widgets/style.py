@@ -17,7 +17,7 @@ from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
 __all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "TOOLTIP_CSS", "FigureWidget", "SyncedBox",
-           "cell_strings", "guarded", "rgba", "silenced", "sync_figures"]
+           "cell_strings", "guarded", "register_callback", "rgba", "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -90,6 +90,26 @@ def rgba(color: str, alpha: float) -> str:
     """
     r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def register_callback(callbacks: list, callback, remove: bool = False) -> None:
+    """Add ``callback`` to a view's ``callbacks`` (or take it out, with ``remove``); what is not
+    callable is refused with a TypeError naming its type.
+
+    >>> calls = []
+    >>> register_callback(calls, print); register_callback(calls, print, remove=True); calls
+    []
+    >>> register_callback(calls, "print")
+    Traceback (most recent call last):
+    ...
+    TypeError: callback must be callable; got str
+    """
+    if remove:
+        callbacks.remove(callback)
+    elif not callable(callback):
+        raise TypeError(f"callback must be callable; got {type(callback).__name__}")
+    else:
+        callbacks.append(callback)
 
 
 def guarded(fn: Callable[[], Any], report: Callable[[str], None]) -> Any:

@@ -29,7 +29,7 @@ from pathlib import Path
 import anywidget
 import traitlets as t
 
-from .style import COLORS, FONT, TOOLTIP_CSS
+from .style import COLORS, FONT, TOOLTIP_CSS, register_callback
 
 __all__ = ["BROWSER_CODE", "SvgFigure", "attr", "svg_document", "text"]
 
@@ -78,12 +78,7 @@ class SvgFigure(anywidget.AnyWidget):
 
     def on_pick(self, callback: Callable[[str], None], remove: bool = False) -> None:
         """Call ``callback(value)`` when an element marked ``data-pick="value"`` is clicked."""
-        if remove:
-            self._callbacks.remove(callback)
-        elif not callable(callback):
-            raise TypeError(f"callback must be callable; got {type(callback).__name__}")
-        else:
-            self._callbacks.append(callback)
+        register_callback(self._callbacks, callback, remove)
 
     def receive(self, content: dict) -> None:
         """Handle a message from the page, ``{"event": "pick", "value": v}``; a value the figure
