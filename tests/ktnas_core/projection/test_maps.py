@@ -1,8 +1,8 @@
 """2-D maps of whole-space embeddings: shipped defaults, UMAP, PCA, cache, validation.
 
-Two UMAP computations run in processes of their own, started as soon as the tests that read them
-are collected (``fresh_maps`` in conftest.py, TransNAS micro: 10-40 s of numba JIT each), beside
-the other tests; every other test uses the shipped maps or PCA.
+One UMAP computation runs in this module's process (the ``umap_twice`` fixture, TransNAS micro:
+10-40 s of numba JIT) and one more, meanwhile, in a child process (same seed, same map); every
+other test uses the shipped maps or PCA.
 """
 
 from __future__ import annotations
@@ -25,10 +25,38 @@ SIZES = {"nb201": 15_625, "tnb101_micro": 4_096}
 EMBEDDERS = {"node2vec": Node2VecEmbedder(random_state=0), "arch2vec": Arch2VecEmbedder(random_state=0)}
 
 
+AGAIN = ("import sys, numpy as np\n"
+         "from ktnas_core.projection import project\n"
+         "np.save(sys.argv[1], project('tnb101_micro', 'node2vec', use_cache=False))\n")
+
+
 @pytest.fixture(scope="module")
-def fresh_umap(fresh_maps):
-    """A UMAP map computed from scratch (in a process of its own: conftest.fresh_maps)."""
-    return fresh_maps[0]
+def umap_twice(tmp_path_factory):
+    """The default map of TransNAS micro / node2vec from scratch, twice with the same seed: once in
+    this process and once in a child process started first, so that the two numba compilations
+    of UMAP overlap (pynndescent's, cached on disk, is compiled once, before the child starts).
+    Yields the map here and a function that waits for the child's."""
+    out = tmp_path_factory.mktemp("umap") / "again.npy"
+    import umap  # noqa: F401 - pynndescent compiles its cached functions at import: once, here, not in both
+    child = subprocess.Popen([sys.executable, "-c", AGAIN, str(out)])
+    try:
+        here = project("tnb101_micro", "node2vec", use_cache=False)
+
+        def there() -> np.ndarray:
+            assert child.wait(timeout=300) == 0, child.returncode
+            return np.load(out)
+
+        yield here, there
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+@pytest.fixture
+def fresh_umap(umap_twice):
+    """The one UMAP run of this module's process."""
+    return umap_twice[0]
 
 
 def knn_overlap(a: np.ndarray, b: np.ndarray, cosine_a: bool, k: int = 10, queries: int = 600) -> float:
@@ -75,7 +103,7 @@ def test_shipped_default_preserves_the_embedding_neighbourhoods(space, embedding
 
 
 @pytest.mark.slow
-def test_fresh_umap_is_the_same_map_in_another_process(fresh_maps):
+def test_fresh_umap_is_the_same_map_in_another_process(umap_twice):
     """Same seed, same map, bit for bit, in two processes of one machine.
 
     A map is *not* the same across processors: numba compiles UMAP for the host's instruction
@@ -84,9 +112,9 @@ def test_fresh_umap_is_the_same_map_in_another_process(fresh_maps):
     for a generic x86-64 target the same versions give another map (neighbour overlap 0.49, about
     what another seed gives).  So this test checks what holds everywhere: the seed fixes the map
     on one machine, and a fresh map keeps the embedding's neighbourhoods (next test)."""
-    first, second = fresh_maps  # each process checked that project() gave it a read-only map
-    assert first.shape == (4_096, 2) and first.dtype == np.float32 and np.isfinite(first).all()
-    np.testing.assert_array_equal(second, first)
+    fresh_umap, in_child = umap_twice
+    assert fresh_umap.shape == (4_096, 2) and fresh_umap.dtype == np.float32 and not fresh_umap.flags.writeable
+    np.testing.assert_array_equal(in_child(), fresh_umap)
 
 
 @pytest.mark.slow
