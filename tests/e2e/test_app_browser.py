@@ -20,9 +20,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")  # closed after this module: later tests may run their own event loop
 def voila_url(chromium):
-    """The app as ``make app`` serves it (``python -m widgets.hosting``), runs in a temporary folder."""
+    """The app as ``make app`` serves it (``python -m widgets.hosting``), runs in a temporary folder;
+    its pool holds the one kernel this module's one page takes and is not refilled (a kernel built
+    for no one costs CI's 2 cores about 4 s)."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs")}
+        env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs"), "KTNAS_PREHEAT": "1",
+               "KTNAS_PREHEAT_FILL_DELAY": "3600"}
         with hosted([], env, Path(tmp) / "voila.log") as url:
             wait_for_pool(Path(tmp) / "voila.log")
             yield url

@@ -28,7 +28,8 @@ def page():
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs"), "KTNAS_PREHEAT": "1"}
+        env = {**os.environ, "KTNAS_RUNS_DIR": str(Path(tmp) / "runs"), "KTNAS_PREHEAT": "1",
+               "KTNAS_PREHEAT_FILL_DELAY": "3600"}  # one page: no kernel built for a second visitor
         with hosted(["--demo"], env, Path(tmp) / "voila.log") as url:
             wait_for_pool(Path(tmp) / "voila.log")
             with sync_playwright() as p:
