@@ -131,8 +131,9 @@ class RunsCompare(SyncedBox):
         self._build_grid()
         self._safe(self._draw)
 
-    def refresh(self) -> None:
-        """Re-read the run folders (a run's log is read again only when it has changed)."""
+    def refresh(self, draw: bool = True) -> None:
+        """Re-read the run folders (a run's log is read again only when it has changed); ``draw=False``
+        leaves the figure as it is (a run just started is not ticked: nothing on it changes)."""
         records = []
         for path, _ in self.dashboard.area.list_runs():
             log = path / "events.jsonl"
@@ -146,7 +147,8 @@ class RunsCompare(SyncedBox):
             records.append(hit[1])
         self.records = records
         self._build_grid()
-        self._draw()
+        if draw:
+            self._draw()
 
     def _build_grid(self) -> None:
         """Lay the table out again: a row whose content is unchanged keeps its widgets; the widgets of
@@ -181,7 +183,9 @@ class RunsCompare(SyncedBox):
         self._safe(self._draw)
 
     def _on_run(self, what: str, handle) -> None:
-        self.refresh()
+        # at a start only the table: redrawing the figure then (plotly's update, and its browser
+        # code's answer) went out ahead of the new run's first curve
+        self.refresh(draw=what != "start")
         if what == "end" and self._queue:
             self._next_seed()
         elif what == "end" and self._batch:

@@ -100,3 +100,20 @@ def test_ten_seeds_respect_the_visitor_folder_limit(tmp_path):
     dash.budget.value = 2000  # x 3 tasks: over the evaluations per run
     view.seeds_button.click()
     assert "KTNAS_MAX_EVALS=3,000" in view.status.value and dash.handle is None
+
+
+def test_a_start_lists_the_new_run_without_redrawing_the_figure(tmp_path):
+    """At a start only the table changes (a new run is not ticked); the figure's update would go out
+    to the page ahead of the new run's first curve."""
+    dash = SearchDashboard(tmp_path)
+    view = RunsCompare(dash)
+    dash.algorithm.value, dash.budget.value = "rea", 30
+    assert view.run_seeds(2) and view.wait(60)
+    drawn = []
+    view._draw = lambda: drawn.append(len(view.records))  # each redraw of the figure, with the runs then listed
+    dash.algorithm.value, dash.seed.value = "random", 5
+    handle = dash.start()
+    assert [(r.strategy, r.seed) for r in view.records][0] == ("random", 5) and drawn == []
+    assert handle.wait(60)
+    pump_all(dash)  # the run's end: the figure is drawn again
+    assert drawn and view.records[0].status == "budget"
