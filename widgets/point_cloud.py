@@ -37,7 +37,7 @@ import traitlets as t
 
 from ktnas_core.errors import ParameterError
 
-from .style import COLORS, FONT, TOOLTIP_CSS, register_callback
+from .style import COLORS, FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, register_callback
 
 __all__ = ["BROWSER_CODE", "PointCloud"]
 
@@ -49,8 +49,7 @@ _CSS = f"""
 .ktnas-cloud-bar {{ position: absolute; right: 4px; top: 2px; z-index: 1; display: flex; gap: 2px; padding: 2px;
   background: rgba(255, 255, 255, 0.92); border-radius: 4px; opacity: 0; transition: opacity 0.15s; }}
 .ktnas-cloud:hover .ktnas-cloud-bar {{ opacity: 1; }}
-.ktnas-cloud-bar button {{ font: 11px {FONT["family"]}; color: {COLORS["muted"]}; background: #fff;
-  border: 1px solid {COLORS["grid"]}; border-radius: 3px; padding: 1px 6px; cursor: pointer; }}
+.ktnas-cloud-bar button {{ {TOOL_BUTTON_CSS} }}
 .ktnas-cloud-bar button.active {{ color: #fff; background: {COLORS["cells"]}; border-color: {COLORS["cells"]}; }}
 """
 
@@ -182,10 +181,6 @@ class PointCloud(anywidget.AnyWidget):
         with self.hold_sync():
             self._c, self.colorscale, self.colorbar_title = values.tobytes(), [[float(p), c] for p, c in scale], title
             self.cmin, self.cmax = lo, hi if hi > lo else lo + 1.0
-
-    def clear_colors(self) -> None:
-        """Draw every point in :attr:`point_color`."""
-        self._c = b""
 
     def set_axes(self, x: dict | None = None, y: dict | None = None) -> None:
         """Set the axes: each a dict of ``title``, ``type`` (``"linear"``/``"log"``), ``range``

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "TOOLTIP_CSS", "FigureWidget", "SyncedBox",
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "TOOLTIP_CSS", "TOOL_BUTTON_CSS", "FigureWidget", "SyncedBox",
            "cell_strings", "guarded", "register_callback", "rgba", "silenced", "sync_figures"]
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
@@ -183,6 +183,10 @@ TOOLTIP_CSS = (f"position: absolute; display: none; pointer-events: none; z-inde
                f"border: 1px solid {COLORS['grid']}; border-radius: 4px; padding: 4px 8px; font-size: 12px; "
                f"line-height: 1.45; color: {COLORS['ink']}; box-shadow: 0 1px 4px rgba(31, 42, 68, 0.18); "
                f"white-space: nowrap;")
+
+#: the look of a figure's toolbar buttons (:mod:`widgets.point_cloud`, :mod:`widgets.svg_figure`), as CSS declarations
+TOOL_BUTTON_CSS = (f"font: 11px {FONT['family']}; color: {COLORS['muted']}; background: #fff; "
+                   f"border: 1px solid {COLORS['grid']}; border-radius: 3px; padding: 1px 6px; cursor: pointer;")
 
 #: what a view's pointed-cell line says before the pointer has been on a cell
 POINT_HINT = (f"<span style='font-size:13px;color:{COLORS['muted']}'>Point at a dot to name its cell here.</span>")

@@ -29,7 +29,7 @@ from pathlib import Path
 import anywidget
 import traitlets as t
 
-from .style import COLORS, FONT, TOOLTIP_CSS, register_callback
+from .style import FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, register_callback
 
 __all__ = ["BROWSER_CODE", "SvgFigure", "attr", "svg_document", "text"]
 
@@ -42,8 +42,7 @@ _CSS = f"""
 .ktnas-svg-tip {{ {TOOLTIP_CSS} }}
 .ktnas-svg-bar {{ position: absolute; right: 4px; top: 2px; opacity: 0; transition: opacity 0.15s; }}
 .ktnas-svg:hover .ktnas-svg-bar {{ opacity: 1; }}
-.ktnas-svg-bar button {{ font: 11px {FONT["family"]}; color: {COLORS["muted"]}; background: #fff;
-  border: 1px solid {COLORS["grid"]}; border-radius: 3px; padding: 1px 6px; cursor: pointer; }}
+.ktnas-svg-bar button {{ {TOOL_BUTTON_CSS} }}
 """
 
 

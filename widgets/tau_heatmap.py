@@ -90,8 +90,8 @@ def _tau_text(v: float, short: bool) -> str:
     >>> _tau_text(0.853, False), _tau_text(0.853, True), _tau_text(-0.12, True), _tau_text(1.0, True)
     ('0.85', '.85', '−.12', '1.00')
     """
-    text = f"{v:.2f}"
-    return text.replace("0.", ".", 1).replace("-", "−") if short and abs(v) < 1 else text
+    shown = f"{v:.2f}"
+    return shown.replace("0.", ".", 1).replace("-", "−") if short and abs(v) < 1 else shown
 
 
 def _cell_font_size(n: int, chars: int) -> int:
