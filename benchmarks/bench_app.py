@@ -45,10 +45,8 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.server import CHROMIUM, LAUNCH_ARGS, hosted, wait_for_pool  # noqa: E402
 from tests.e2e.visitors import RENDERED  # noqa: E402  the disorder tab's three figures drawn
 
-PLOT = """const plot = (t) => [...document.querySelectorAll('.js-plotly-plot')]
-              .find(el => el.data && el.data.length && el.data[0].type === t);
-          const byTitle = (t) => [...document.querySelectorAll('.js-plotly-plot')]
-              .find(el => el.layout && el.layout.title && String(el.layout.title.text || '').includes(t));
+PLOT = """const svgFig = (t) => [...document.querySelectorAll('.ktnas-svg')]
+              .find(el => el.ktnasSvg && el.querySelector('svg') && el.ktnasSvg.title.includes(t));
           const clouds = (t) => [...document.querySelectorAll('.ktnas-cloud')].map(el => el.ktnasCloud)
               .filter(c => c && c.count && c.title.includes(t));
           const cloud = (t) => clouds(t)[0];"""
@@ -101,30 +99,30 @@ def _open(browser, url: str, out: dict):
 
 
 #: in the page: fire ``change`` on the <select> marked ``data-bench``, chosen option by value or
-#: label; wait until ``done(plot, byTitle, cloud, before)`` holds (``done`` with ``before`` null returns
+#: label; wait until ``done(svgFig, cloud, before)`` holds (``done`` with ``before`` null returns
 #: the state to compare with), then for the next drawn frame; seconds from the event to that frame
 CHANGE_TIMED = """async ([value, done]) => {
   %s
-  const check = new Function('plot', 'byTitle', 'cloud', 'b', done), select = document.querySelector('[data-bench]');
-  const before = check(plot, byTitle, cloud, null);
+  const check = new Function('svgFig', 'cloud', 'b', done), select = document.querySelector('[data-bench]');
+  const before = check(svgFig, cloud, null);
   const option = [...select.options].find(o => o.value === value || o.textContent === value);
   const started = performance.now();
   select.value = option.value;
   select.dispatchEvent(new Event('change', {bubbles: true}));
-  while (!check(plot, byTitle, cloud, before)) await new Promise(r => setTimeout(r, 2));
+  while (!check(svgFig, cloud, before)) await new Promise(r => setTimeout(r, 2));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   return (performance.now() - started) / 1000;
 }""" % PLOT
 
 
-#: in the page: click the element marked ``data-bench``; seconds until ``done(plot, byTitle, cloud)`` holds
+#: in the page: click the element marked ``data-bench``; seconds until ``done(svgFig, cloud)`` holds
 #: and the next frame is drawn
 CLICK_TIMED = """async (done) => {
   %s
-  const check = new Function('plot', 'byTitle', 'cloud', done), target = document.querySelector('[data-bench]');
+  const check = new Function('svgFig', 'cloud', done), target = document.querySelector('[data-bench]');
   const started = performance.now();
   target.click();
-  while (!check(plot, byTitle, cloud)) await new Promise(r => setTimeout(r, 2));
+  while (!check(svgFig, cloud)) await new Promise(r => setTimeout(r, 2));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   return (performance.now() - started) / 1000;
 }""" % PLOT
@@ -188,7 +186,7 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
     budget = _field(page, "Budget / task")
     budget.fill("30")
     budget.press("Enter")
-    curve = "const f = byTitle('Regret of the best so far'); return !!f && f.data.some(d => d.x && d.x.length);"
+    curve = "const f = svgFig('Regret of the best so far'); return !!f && !!f.querySelector('path.line');"
     start = page.get_by_role("button", name="Start")
     start.wait_for()
     out["first_curve_s"] = [_clicked(page, start, curve)]

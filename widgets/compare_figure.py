@@ -1,23 +1,21 @@
 """The runs table's figure: regret of the best cell so far on one task, one coloured series per
 ticked run, or per strategy over several seeds a median line inside its interquartile band.
 
-Every trace is made once (:data:`MAX_SERIES` slots of three: the band's lower edge, its upper
-edge filled down to the lower, the line) and only restyled, as the dashboard's figure is.
+Drawn as SVG by the kernel (:mod:`widgets.line_chart`); each series has a legend entry and its
+corners show their values when pointed at.
 
 >>> fig = compare_figure()
->>> len(fig.data) == 3 * MAX_SERIES
-True
 >>> draw_series(fig, [Series("rea · 3 seeds", [1, 2], [2.0, 1.0], [1.5, 0.5], [2.5, 1.5], 3)], "cifar10")
->>> fig.data[2].name, fig.data[1].fill, fig.data[3].visible
-('rea · 3 seeds (median, IQR)', 'tonexty', False)
+>>> line = fig.series[0]
+>>> line.name, line.low, fig.title
+('rea · 3 seeds (median, IQR)', [1.5, 0.5], 'Regret of the best so far on cifar10')
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html
 
-from .style import COLORS, FONT, FigureWidget, rgba
+from .line_chart import Line, LineChart, Panel
 
 __all__ = ["MAX_SERIES", "PALETTE", "Series", "compare_figure", "draw_series"]
 
@@ -25,6 +23,7 @@ MAX_SERIES = 12
 #: one colour per series, distinct on white and for the common colour-vision deficiencies first
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#1f2a44", "#8e6bbf", "#b8860b",
            "#3b8ea5", "#d45087", "#7f7f7f")
+EMPTY_TITLE = "Tick runs in the table to compare them"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,43 +38,22 @@ class Series:
     n: int = 1
 
 
-def compare_figure() -> FigureWidget:
-    """The empty figure: every slot hidden, a hint in the title."""
-    fig = FigureWidget()
-    fig.update_layout(template="plotly_white", font=FONT, height=430, width=1100,
-                      margin=dict(l=60, r=20, t=60, b=50),
-                      title=dict(text="Tick runs in the table to compare them", font=dict(size=15), x=0.02,
-                                 xanchor="left"),
-                      legend=dict(x=1.0, xanchor="right", y=1.0, bgcolor="rgba(255,255,255,0.85)",
-                                  bordercolor=COLORS["grid"], borderwidth=1),
-                      xaxis=dict(title_text="evaluations on the task", rangemode="tozero"),
-                      yaxis=dict(title_text="regret: optimum − best so far", rangemode="tozero"))
-    for _ in range(MAX_SERIES):
-        fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip",
-                        visible=False)
-        fig.add_scatter(x=[], y=[], mode="lines", line=dict(width=0), fill="tonexty", showlegend=False,
-                        hoverinfo="skip", visible=False)
-        fig.add_scatter(x=[], y=[], mode="lines", line_shape="hv", line=dict(width=2.5), visible=False)
-    fig.add_hline(y=0, line=dict(color=COLORS["ink"], dash="dash", width=1.2), annotation_text="optimum",
-                  annotation_position="top left")
+def compare_figure() -> LineChart:
+    """The empty figure, a hint in its title."""
+    fig = LineChart(width=1100, height=430, reference=(0.0, "optimum"), png_name="compare")
+    draw_series(fig, [], "", EMPTY_TITLE)
     return fig
 
 
-def draw_series(fig: FigureWidget, series: list, task: str, title: str | None = None) -> None:
-    """Show ``series`` (the first :data:`MAX_SERIES`) on ``task`` and hide the other slots."""
-    with fig.batch_update():
-        for k in range(MAX_SERIES):
-            lo, hi, line = fig.data[3 * k:3 * k + 3]
-            if k >= len(series):
-                for tr in (lo, hi, line):
-                    tr.update(x=[], y=[], visible=False)
-                continue
-            s, color = series[k], PALETTE[k % len(PALETTE)]
-            band = s.n > 1 and s.lower is not None
-            name = f"{s.name} (median, IQR)" if band else s.name
-            line.update(x=s.x, y=s.y, visible=True, name=name, legendgroup=name, line_color=color,
-                        hovertemplate=f"{html.escape(name)}<br>%{{x}} evaluations: regret %{{y:.4f}}<extra></extra>")
-            lo.update(x=s.x if band else [], y=s.lower if band else [], visible=band, legendgroup=name)
-            hi.update(x=s.x if band else [], y=s.upper if band else [], visible=band, legendgroup=name,
-                      fillcolor=rgba(color, 0.18))
-        fig.layout.title.text = title or f"Regret of the best so far on {html.escape(task)}"
+def draw_series(fig: LineChart, series: list, task: str, title: str | None = None,
+                y_title: str = "regret: optimum − best so far") -> None:
+    """Show the first :data:`MAX_SERIES` of ``series`` on ``task``."""
+    lines = []
+    for k, s in enumerate(series[:MAX_SERIES]):
+        band = s.n > 1 and s.lower is not None
+        lines.append(Line(f"{s.name} (median, IQR)" if band else s.name, s.x, s.y, PALETTE[k % len(PALETTE)],
+                          low=s.lower if band else None, high=s.upper if band else None, step=True))
+    fig.draw([Panel("", tuple(lines), "evaluations on the task", x_unit="evaluations")],
+             title or f"Regret of the best so far on {task}", y_title,
+             y_name="error" if "error" in y_title else "regret",
+             hint="" if lines else "tick runs in the table above: each becomes a line here")

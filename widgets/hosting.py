@@ -99,17 +99,6 @@ IOPUB_TIMEOUT = 120
 _CDN_LINK = re.compile(r"<link[^>]*https://cdn\.jsdelivr\.net/[^>]*>\s*")
 
 
-#: the page fetches and runs plotly's code (about 1.2 s of a browser's time) once the first tab is
-#: drawn (its scatter says so) and the browser is idle: the first tab needs none (its figures are a
-#: canvas and SVG), and the other tabs' figures then import the module already run (a figure shown
-#: before that imports it itself).
-_PRELOAD = """<script type="module">
-const load = () => import("__BUNDLE__"), idle = window.requestIdleCallback || ((f) => setTimeout(f, 1));
-window.addEventListener("ktnas:drawn", () => setTimeout(() => idle(load), 1500), { once: true });
-</script>
-"""
-
-
 class AppPageHandler(TornadoVoilaHandler):
     """Voilà's page, refused past the visitor limit, with the ``_xsrf`` cookie that the page's
     kernel-shutdown request needs, and nothing fetched from another server."""
@@ -118,10 +107,7 @@ class AppPageHandler(TornadoVoilaHandler):
     async def get(self, path=None):
         self.kernel_manager.check_capacity()
         self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie (voila-dashboards/voila#1458)
-        preload = _PRELOAD.replace("__BUNDLE__", f"{self.base_url}{PLOTLY_BUNDLE_URL}")
         async for html in self.get_generator(path=path):
-            if preload and "<head>" in html:
-                html, preload = html.replace("<head>", "<head>\n" + preload, 1), ""
             self.write(_CDN_LINK.sub("", html))
             self.flush()
 

@@ -69,8 +69,8 @@ class PaperView(SyncedBox):
     rows : list of dict
         :func:`~ktnas_core.experiments.reproduce_report.summarize` of :attr:`shown`.
     job : Reproduction or None
-    figure : FigureWidget
-        One panel per task; per strategy a band (two traces) and a line.
+    figure : widgets.line_chart.LineChart
+        One panel per task; per strategy a line inside its band.
     """
 
     def __init__(self, area: RunArea, **kwargs):

@@ -18,8 +18,8 @@ limits, and ticks them as they finish.
 True
 >>> [r.seed for r in compare.records], compare.selected == [r.path for r in compare.records]
 ([0, 1], True)
->>> compare.figure.data[2].name
-'rea · 2 seeds (median, IQR)'
+>>> [line.name for line in compare.figure.series]
+['rea · 2 seeds (median, IQR)']
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from ktnas_core.errors import KtnasError, ParameterError
 from ktnas_core.runs.report import COLUMNS, RunRecord, band, read_run, report_rows
 from ktnas_core.runs.rundirs import RunLimitError
 
-from .compare_figure import MAX_SERIES, Series, compare_figure, draw_series
+from .compare_figure import EMPTY_TITLE, MAX_SERIES, Series, compare_figure, draw_series
 from .dashboard_training import export_links, table_html
 from .style import COLORS, SyncedBox, guarded
 
@@ -76,7 +76,7 @@ class RunsCompare(SyncedBox):
     ----------
     records : list of RunRecord
         The listed runs, by folder name.
-    figure : plotly.graph_objects.FigureWidget
+    figure : widgets.line_chart.LineChart
     task : ipywidgets.Dropdown
         The (benchmark, task) the figure shows.
     """
@@ -220,15 +220,17 @@ class RunsCompare(SyncedBox):
             self.task.options = options
             self.task.value = old if old in keys else (keys[0] if keys else None)
         if not chosen or self.task.value is None:
-            draw_series(self.figure, [], "", "Tick runs in the table to compare them")
+            draw_series(self.figure, [], "", EMPTY_TITLE)
             self.results.value = ""
             return
         series = self._series(chosen, self.task.value)
         bench, task = self.task.value
         what = "validation error (100% − best accuracy)" if bench == "train" else "regret of the best so far"
         more = f" (the first {MAX_SERIES} of {len(series)} series)" if len(series) > MAX_SERIES else ""
-        draw_series(self.figure, series, task, f"{what.capitalize()} on {html.escape(task)} ({html.escape(bench)}): "
-                                               f"{len(chosen)} run{'s' * (len(chosen) > 1)} ticked{more}")
+        draw_series(self.figure, series, task, f"{what.capitalize()} on {task} ({bench}): "
+                                               f"{len(chosen)} run{'s' * (len(chosen) > 1)} ticked{more}",
+                    "validation error, %: 100 − best accuracy so far" if bench == "train"
+                    else "regret: optimum − best so far")
         self._show_results(chosen)
 
     def _show_results(self, chosen: list) -> None:

@@ -33,7 +33,7 @@ from ktnas_core.runs.rundirs import RunArea
 from ktnas_core.runs.runner import FINISHED_REASONS, RunTrace, fold, resume_run, start_run
 from ktnas_core.search import TableEvaluator, read_events
 
-from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_earlier, reset_slots, set_axes
+from .dashboard_figure import MAX_TASKS, dashboard_figure, draw_dashboard
 from .dashboard_progress import progress
 from .dashboard_training import field as _field, is_training, read_config, results_html, run_label
 from .dashboard_training import transfer_log_html
@@ -60,7 +60,7 @@ class SearchDashboard(SyncedBox):
 
     Attributes
     ----------
-    figure : plotly.graph_objects.FigureWidget
+    figure : widgets.line_chart.LineChart
         Regret of the best cell so far per task (optimum minus best score; trained: 100% minus
         it) against evaluations and simulated (trained: measured) GPU-hours; earlier runs faint.
     handle, trace : RunHandle and RunTrace, or None
@@ -72,6 +72,7 @@ class SearchDashboard(SyncedBox):
         self.area = runs_dir if isinstance(runs_dir, RunArea) else RunArea(runs_dir, confined=False)
         self.runs_dir = self.area.path
         self.handle, self.trace, self._bench, self._current, self._earlier = None, None, None, {}, []
+        self._label, self._title = "", ""
         self._train, self._kind, self._pending_population, self._population_at = False, False, {}, 0.0
         self._done_seen, self._pump_timer, self._population_cbs, self._run_cbs, self._done0 = True, None, [], [], 0
         self.form = SearchForm(training=self.area.limits.training, safe=self._safe)  # a demo only looks scores up
@@ -149,8 +150,7 @@ class SearchDashboard(SyncedBox):
     def clear(self) -> None:
         """Remove the faint curves of earlier runs."""
         self._earlier = []
-        with self.figure.batch_update():
-            draw_earlier(self.figure, self._earlier)
+        self._redraw()
 
     def refresh_runs(self) -> None:
         """Re-read the resumable (not finished) run directories under ``runs_dir``."""
@@ -262,43 +262,42 @@ class SearchDashboard(SyncedBox):
             raise ParameterError("a run is going; stop it first")
 
     def _begin(self, evaluator: dict, tasks, label: str) -> None:
-        """Move the shown run's curves to the faint "earlier runs" traces and reset the task slots. The
-        figure's traces are made once (:func:`_figure`) and only restyled: plotly's browser view can merge
-        messages that arrive together, which loses added traces, never values."""
-        fig, old, self._train = self.figure, self.trace, evaluator.get("kind") in ("train", "supernet")
+        """Move the shown run's curves to the faint "earlier runs" and start empty curves for ``tasks``."""
+        old, self._train = self.trace, evaluator.get("kind") in ("train", "supernet")
         bench_name = "nb201" if self._train else evaluator["benchmark"]  # trained NB201 cells map onto it
         kind = evaluator.get("kind")  # DARTS-style and TNB101 cells are not on it
         self._mappable = kind == "table" or (kind == "train" and evaluator.get("space", "nb201") == "nb201")
         if self._bench is not None and (self._bench.name, self._kind) != (bench_name, self._train):
             self._earlier = []  # scores of other tasks: nothing to compare with
         elif old is not None:
-            for t, (ev_tr, h_tr) in self._current.items():
-                self._earlier.append((f"{old.label}: {t}", list(ev_tr.x or ()), list(h_tr.x or ()),
-                                      list(ev_tr.y or ())))
+            self._earlier += [(f"{old.label}: {t}", xs, hs, y) for t, (_, xs, hs, y) in self._current.items()]
         self._bench, self._kind = benchmarks.load(bench_name), self._train
         # oriented as the scores: higher is better; trained tasks have no known optimum: 100% accuracy
         optimum = (lambda t: 100.0) if self._train else TableEvaluator(self._bench).optimum_score
         if len(tasks) > MAX_TASKS:
             raise ParameterError(f"{len(tasks)} tasks are more than the dashboard draws ({MAX_TASKS})")
-        with fig.batch_update():
-            draw_earlier(fig, self._earlier)
-            self._current = reset_slots(fig, tasks, label, TASK_COLORS)
-            self._optimum = {t: optimum(t) for t in tasks}
-            set_axes(fig, self._train)
-            fig.layout.title.text = (
-                f"Validation error of the best so far (100% − accuracy; no known optimum): {html.escape(label)}, "
-                "trained" if self._train else f"Regret of the best so far: {html.escape(label)} on "
-                f"{self._bench.title} (0 = the task's best cell is found)")
+        self._optimum = {t: optimum(t) for t in tasks}
+        self._current = {t: (TASK_COLORS[k % len(TASK_COLORS)], [], [], []) for k, t in enumerate(tasks)}
+        self._label, self._title = label, (
+            f"Validation error of the best so far (100% − accuracy; no known optimum): {label}, trained"
+            if self._train else
+            f"Regret of the best so far: {label} on {self._bench.title} (0 = the task's best cell is found)")
+        self._redraw()
         self.trace = RunTrace(tuple(tasks), label, keep_rejected=LOG_ROWS)
         self.transfer_log.value = ""
 
+    def _redraw(self) -> None:
+        if self.trace is None and not self._current:
+            return  # nothing run yet: the figure keeps its hint
+        draw_dashboard(self.figure, self._current, self._earlier, label=self._label, training=self._train,
+                       title=self._title)
+
     def _draw(self) -> None:
-        trace, fig = self.trace, self.figure
-        with fig.batch_update():  # never hold_sync(): plotly sends each edit as a trait set then reset to None
-            for t, (ev_tr, h_tr) in self._current.items():
-                xs, hs, ys = trace.points(t)
-                regret = [max(self._optimum[t] - y, 0.0) for y in ys]
-                ev_tr.update(x=xs, y=regret), h_tr.update(x=hs, y=regret)
+        trace = self.trace
+        for t, (color, *_) in self._current.items():
+            xs, hs, ys = trace.points(t)
+            self._current[t] = (color, list(xs), list(hs), [max(self._optimum[t] - y, 0.0) for y in ys])
+        self._redraw()
         self._draw_progress()
         self.transfer_log.value = transfer_log_html(self.trace, LOG_ROWS)
         self._pending_population.update(trace.populations)  # per task: its latest generation

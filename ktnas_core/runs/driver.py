@@ -125,7 +125,7 @@ class Search:
         self.cache: dict[tuple[str, str], Evaluation] = {}
         self.run_dir = None if run_dir is None else Path(run_dir)
         self._log: EventLog | None = None
-        self._fresh = True
+        self._fresh, self._prepared = True, False
         self.recovered: tuple = ()
 
     # -- configuration and checkpoints ---------------------------------------------
@@ -264,10 +264,22 @@ class Search:
             return "generations"
         return None
 
+    def prepare(self) -> None:
+        """Create a fresh run's directory and its ``config.json`` (once; :meth:`run` calls it), so that
+        a caller who starts the run in another thread finds its folder at once.
+
+        Raises
+        ------
+        ParameterError
+            If ``run_dir`` is not empty, or cannot be created or written.
+        """
+        if self.run_dir is not None and self._fresh and not self._prepared:
+            ck.create_run_dir(self.run_dir, self.config())
+            self._prepared = True
+
     def run(self) -> SearchResult:
         """Run to the end (or until the stop flag is set) and return the :class:`SearchResult`."""
-        if self.run_dir is not None and self._fresh:
-            ck.create_run_dir(self.run_dir, self.config())
+        self.prepare()
         if self.run_dir is not None:
             self._log = EventLog(self.run_dir / ck.EVENTS)
         try:

@@ -198,7 +198,8 @@ def _check_new_dir(run_dir: Any) -> Path | None:
 
 
 def start_run(strategy: Any, evaluator: Any, **search_kwargs: Any) -> RunHandle:
-    """Start a new search in a worker thread and return its :class:`RunHandle` at once.
+    """Start a new search in a worker thread and return its :class:`RunHandle` at once; the run's
+    folder and its ``config.json`` exist when it returns (a runs table lists the run at once).
 
     Parameters
     ----------
@@ -213,12 +214,13 @@ def start_run(strategy: Any, evaluator: Any, **search_kwargs: Any) -> RunHandle:
     ------
     ParameterError
         In the caller's thread, for any argument :class:`Search` refuses, a ``stop`` argument,
-        or a ``run_dir`` that exists and is not empty.
+        or a ``run_dir`` that exists and is not empty or cannot be written.
     """
     if "stop" in search_kwargs:
         raise ParameterError("start_run owns the stop flag; call RunHandle.stop() instead of passing stop=")
     run_dir = _check_new_dir(search_kwargs.get("run_dir"))
     search = Search(strategy, evaluator, **search_kwargs)
+    search.prepare()
     extra = list(search.callbacks)
 
     def target(callbacks: list, stop: threading.Event) -> SearchResult:

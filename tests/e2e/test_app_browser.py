@@ -261,10 +261,13 @@ def test_a_short_search_reaches_100_percent(page):
     page.get_by_text("90 / 90 evaluations").first.wait_for(timeout=30_000)
     page.get_by_text("finished (budget)").first.wait_for(timeout=15_000)
     page.get_by_text("Results").first.wait_for(timeout=15_000)
-    drawn = "const f = byTitle('Regret of the best so far'); return f ? f.data.filter(d => d.x && d.x.length).length : 0;"
+    drawn = "const f = svgFig('Regret of the best so far'); return f ? f.querySelectorAll('path.line').length : 0;"
     page.wait_for_function(js(drawn.replace("return f ?", "return (f ?").replace(": 0;", ": 0) >= 6;")),
                            timeout=15_000)
     assert page.evaluate(js(drawn)) == 6  # three tasks, against evaluations and against GPU-hours
+    tips = page.evaluate(js("return [...svgFig('Regret of the best so far').querySelectorAll('circle[data-tip]')]"
+                            ".map(c => c.dataset.tip);"))
+    assert any(t.startswith("cifar10 (ktnas seed 0)") and "30 evaluations: regret" in t for t in tips), tips[:3]
     _screenshot(page, "search")
 
 

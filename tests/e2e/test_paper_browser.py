@@ -13,7 +13,7 @@ from .visitors import start_paper_table, wait_paper_finished
 pytestmark = pytest.mark.browser
 
 CHOSEN = ["zero-cost", "random-transfer", "ktnas"]
-CHART = "byTitle('Share of runs that have evaluated')"
+CHART = "svgFig('Share of runs that have evaluated')"
 
 
 def test_ten_seed_table_ii_in_the_page(page):
@@ -25,7 +25,7 @@ def test_ten_seed_table_ii_in_the_page(page):
     assert random == [True]  # over the demo's evaluations per run
     start_paper_table(page, CHOSEN)
     wait_paper_finished(page, runs=30)
-    page.wait_for_function(js(f"return {CHART}.layout.title.text.endsWith(', 10 seeds');"), timeout=30_000)
+    page.wait_for_function(js(f"return {CHART}.ktnasSvg.title.endsWith(', 10 seeds');"), timeout=30_000)
     rows = page.evaluate("""() => [...document.querySelectorAll('.ktnas-paper-table tr')].slice(1)
         .map(r => [...r.querySelectorAll('td')].map(c => c.innerText))""")
     ours = [r for r in rows if r[0].split("\n")[0] in CHOSEN]
@@ -34,10 +34,11 @@ def test_ten_seed_table_ii_in_the_page(page):
         assert all("[" in c and "median" in c for c in r[2:6]), r
     assert ours[-1][6] == "reference" and ours[0][7] not in ("", "–")
     assert any("paper 462.2" in c for c in ours[0])  # zero-cost beside the paper's Zero row
-    lines = page.evaluate(js(f"return {CHART}.data.filter(d => d.visible === true && d.showlegend === true && d.name).map(d => d.name);"))
-    assert lines == CHOSEN
-    bands = page.evaluate(js(f"return {CHART}.data.filter(d => d.visible === true && d.fill === 'tonexty' && d.x.length).length;"))
-    assert bands == 3 * len(CHOSEN)
+    legend = page.evaluate(js(f"return [...{CHART}.querySelectorAll('g.legend')].map(g => g.textContent);"))
+    assert legend == CHOSEN
+    lines = page.evaluate(js(f"return [...{CHART}.querySelectorAll('path.line')].map(p => p.dataset.series);"))
+    assert lines == CHOSEN * 3  # a line per strategy in each task's panel
+    assert page.evaluate(js(f"return {CHART}.querySelectorAll('path.band').length;")) == 3 * len(CHOSEN)
     assert page.locator("a[download='nb201-10seeds.csv']").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     bottom = page.evaluate("() => Math.max(...[...document.querySelectorAll('.widget-tab')]"

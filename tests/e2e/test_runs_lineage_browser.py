@@ -55,7 +55,7 @@ def _shot(page, name: str, selector: str) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-COMPARE = "byTitle('on cifar10 (nb201)')"
+COMPARE = "svgFig('on cifar10 (nb201)')"
 
 
 def _set(page, label: str, value) -> None:
@@ -81,17 +81,15 @@ def test_ten_seeds_overlay_as_a_band_beside_another_strategy(page):
     assert not rows.nth(0).is_checked() and all(rows.nth(i).is_checked() for i in range(1, 11))
     assert page.locator(".widget-gridbox .widget-html", has_text="ktnas-nb201-s25-1").count() == 1
     rows.nth(0).check()
-    page.wait_for_function(js(f"const f = {COMPARE}; return !!f && f.data.filter(d => d.visible === true "
-                              "&& d.mode === 'lines' && d.fill !== 'tonexty' && d.line.width > 0).length === 2;"),
+    page.wait_for_function(js(f"const f = {COMPARE}; return !!f && f.querySelectorAll('path.line').length === 2;"),
                            timeout=15_000)
-    lines = page.evaluate(js(f"return {COMPARE}.data.filter(d => d.visible === true && d.line && d.line.width > 0)"
-                             ".map(d => [d.name, d.line.color]);"))
+    lines = page.evaluate(js(f"return [...{COMPARE}.querySelectorAll('path.line')]"
+                             ".map(p => [p.dataset.series, p.getAttribute('stroke')]);"))
     names = sorted(n for n, _ in lines)
     assert names == ["ktnas seed 25", "rea · 10 seeds (median, IQR)"], names
     assert len({c for _, c in lines}) == 2  # each its own colour
-    bands = page.evaluate(js(f"return {COMPARE}.data.filter(d => d.visible === true && d.fill === 'tonexty').length;"))
-    assert bands == 1
-    legend = page.evaluate(js(f"return [...{COMPARE}.querySelectorAll('.legendtext')].map(e => e.textContent);"))
+    assert page.evaluate(js(f"return {COMPARE}.querySelectorAll('path.band').length;")) == 1
+    legend = page.evaluate(js(f"return [...{COMPARE}.querySelectorAll('g.legend')].map(e => e.textContent);"))
     assert "rea · 10 seeds (median, IQR)" in legend and "ktnas seed 25" in legend
     results = page.get_by_text("Results of the 11 ticked runs").first
     results.wait_for(timeout=15_000)

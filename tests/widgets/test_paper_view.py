@@ -65,19 +65,18 @@ def test_ten_seed_table_ii_comes_from_summarize(ran):
     assert "this page's run: 10 of 10 seeds complete" in view.source.value
 
 
-def test_chart_traces_are_the_cores_ecdf_with_bands(ran):
+def test_chart_lines_are_the_cores_ecdf_with_bands(ran):
     view, tasks = ran, load_result("nb201")["tasks"]
-    shown = [t for t in view.figure.data if t.visible is True]
-    assert [t.name for t in shown if t.showlegend] == CHOSEN
-    assert len(shown) == 3 * len(CHOSEN) * len(tasks)  # band low, band high, line
-    for k, s in enumerate(CHOSEN):
-        for j, t in enumerate(tasks):
-            low, high, line = view.figure.data[3 * (k * len(tasks) + j):3 * (k * len(tasks) + j) + 3]
-            c = found_curves(view.shown, s, t)
+    assert [p.title for p in view.figure.panels] == list(tasks)
+    for panel, t in zip(view.figure.panels, tasks):
+        assert panel.x_log and [line.name for line in panel.lines] == CHOSEN
+        for line in panel.lines:
+            c = found_curves(view.shown, line.name, t)
             assert list(line.y) == pytest.approx(c["y"]) and list(line.x) == pytest.approx(c["x"])
-            assert list(low.y) == pytest.approx(c["low"]) and list(high.y) == pytest.approx(c["high"])
-            assert high.fill == "tonexty"
-    assert view.figure.layout.xaxis.type == "log"
+            assert list(line.low) == pytest.approx(c["low"]) and list(line.high) == pytest.approx(c["high"])
+    svg = view.figure.svg
+    assert svg.count('class="band"') == svg.count('class="line"') == len(CHOSEN) * len(tasks)
+    assert svg.count('class="legend"') == len(CHOSEN) and view.figure.title.endswith(", 10 seeds")
 
 
 def test_exports_cover_the_table(ran):

@@ -31,8 +31,9 @@ def compare(tmp_path_factory):
     return view
 
 
-def _visible(view):
-    return [tr for tr in view.figure.data if tr.visible]
+def _lines(view):
+    """The series drawn, by name."""
+    return {line.name: line for line in view.figure.series}
 
 
 def test_the_table_lists_every_run_and_ticks_the_seeds(compare):
@@ -60,21 +61,22 @@ def test_a_refresh_keeps_unchanged_rows_and_closes_the_widgets_it_replaces(compa
 
 def test_seeds_are_one_median_band_and_another_run_its_own_line(compare):
     compare.select([r.path for r in compare.records])
-    lines = [tr for tr in _visible(compare) if tr.fill != "tonexty" and tr.line.width != 0]
-    assert sorted(tr.name for tr in lines) == ["ktnas seed 7", "rea · 3 seeds (median, IQR)"]
-    assert len({tr.line.color for tr in lines}) == 2
-    rea = next(tr for tr in lines if tr.name.startswith("rea"))
+    lines = _lines(compare)
+    assert sorted(lines) == ["ktnas seed 7", "rea · 3 seeds (median, IQR)"]
+    assert len({line.color for line in lines.values()}) == 2
+    rea = lines["rea · 3 seeds (median, IQR)"]
     x, median, q25, q75 = band([r.curves["cifar10"] for r in compare.records[1:]])
     np.testing.assert_allclose(rea.y, median)
-    k = list(compare.figure.data).index(rea)
-    np.testing.assert_allclose(compare.figure.data[k - 2].y, q25)
-    np.testing.assert_allclose(compare.figure.data[k - 1].y, q75)
+    np.testing.assert_allclose(rea.low, q25)
+    np.testing.assert_allclose(rea.high, q75)
+    assert lines["ktnas seed 7"].low is None  # one run: no band
+    svg = compare.figure.svg
+    assert svg.count('class="band"') == 1 and svg.count('class="line"') == 2 and svg.count('class="legend"') == 2
     compare.task.value = ("nb201", "cifar100")
-    ktnas = next(tr for tr in _visible(compare) if tr.name == "ktnas seed 7")
-    np.testing.assert_allclose(ktnas.y, read_run(compare.records[0].path).curves["cifar100"])
+    np.testing.assert_allclose(_lines(compare)["ktnas seed 7"].y, read_run(compare.records[0].path).curves["cifar100"])
+    assert "on cifar100 (nb201)" in compare.figure.title
     compare.separate.value = True
-    assert sum(1 for tr in _visible(compare) if tr.fill != "tonexty" and tr.line.width != 0) == 4
-    assert not any(tr.fill == "tonexty" for tr in _visible(compare))
+    assert len(_lines(compare)) == 4 and 'class="band"' not in compare.figure.svg
     compare.separate.value = False
 
 
@@ -87,7 +89,8 @@ def test_results_and_exports_cover_the_selection(compare):
     assert json.loads(files["selection.json"])[0]["run"] == chosen[0].path.name  # no server path
     assert str(chosen[0].path.parent) not in compare.results.value
     compare.select([])
-    assert compare.results.value == "" and not any(tr.visible for tr in compare.figure.data)
+    assert compare.results.value == "" and not compare.figure.series
+    assert compare.figure.title == "Tick runs in the table to compare them"
 
 
 def test_ten_seeds_respect_the_visitor_folder_limit(tmp_path):

@@ -16,6 +16,7 @@ import pytest
 
 from ktnas_core import benchmarks
 from ktnas_core.search import Evaluated, TableEvaluator, make_strategy, read_events, run_search
+from widgets.dashboard_figure import EARLIER_COLOR
 from widgets.search_dashboard import DEFAULT_TASKS, MAX_PER_PUMP, SearchDashboard
 from widgets.style import SyncedBox
 
@@ -50,8 +51,9 @@ def links(html_text):
 
 
 def curve(dash, task, col=0):
-    tr = dash._current[task][col]
-    return np.asarray(tr.x, dtype=float), np.asarray(tr.y, dtype=float)
+    """The drawn curve of ``task`` in panel ``col`` (0: against evaluations, 1: against GPU-hours)."""
+    line, = [line for line in dash.figure.panels[col].lines if line.name == task]
+    return np.asarray(line.x, dtype=float), np.asarray(line.y, dtype=float)
 
 
 @pytest.fixture
@@ -87,8 +89,9 @@ def test_finished_run_draws_curves_progress_and_results(finished):
         assert y[-1] == pytest.approx(opt.optimum_score(t) - res.tasks[t].best_score) and x[-1] == 40
         h, yh = curve(dash, t, col=1)
         assert h[-1] == pytest.approx(res.tasks[t].cost_s / 3600) and list(yh) == list(y)
-    assert dash._current["cifar10"][1].xaxis == "x2"
-    assert dash.figure.layout.title.text.startswith("Regret of the best so far: ktnas seed 0")
+    assert [p.title for p in dash.figure.panels] == ["against evaluations", "against simulated GPU-hours"]
+    assert dash.figure.title.startswith("Regret of the best so far: ktnas seed 0")
+    assert dash.figure.svg.count('class="line"') == 2 * len(TASKS)  # a curve per task in each panel
     assert dash.progress_bar.value == dash.progress_bar.max == 120
     assert "120 / 120 evaluations" in dash.progress_text.value
     assert "finished (budget)" in dash.status.value
@@ -207,27 +210,29 @@ def test_load_run_replays_a_saved_run_into_the_same_curves(finished, tmp_path):
             np.testing.assert_array_equal(curve(dash, t, col)[0], curve(live, t, col)[0])
             np.testing.assert_array_equal(curve(dash, t, col)[1], curve(live, t, col)[1])
     assert dash.progress_bar.value == dash.progress_bar.max == 120
-    assert links(dash.results.value) and "ktnas seed 0" in dash.figure.layout.title.text
+    assert links(dash.results.value) and "ktnas seed 0" in dash.figure.title
     assert dash.pump() == 0
 
 
 def test_earlier_runs_stay_faint_and_clear_removes_them(dash):
     run_to_end(dash, algorithm="rea", budget=15, seed=1)
-    first = {t: list(dash._current[t][0].y) for t in TASKS}
+    first = {t: list(curve(dash, t)[1]) for t in TASKS}
     run_to_end(dash, algorithm="random", budget=15, seed=2)
-    n_traces = len(dash.figure.data)
-    earlier, earlier_h = dash.figure.data[:2]
-    assert earlier.visible and earlier.showlegend and earlier.name == "earlier runs"
-    names = {x for x in earlier.text if x}
-    assert names == {f"rea seed 1: {t}" for t in TASKS}
-    curves = " ".join("" if v is None else f"{v}" for v in earlier.y).split("  ")
-    assert [c.split() for c in curves if c.strip()] == [[str(v) for v in first[t]] for t in TASKS]
+    for col in (0, 1):
+        earlier = [line for line in dash.figure.panels[col].lines if line.name == "earlier runs"]
+        assert [line.tip for line in earlier] == [f"rea seed 1: {t}" for t in TASKS]
+        assert [list(line.y) for line in earlier] == [first[t] for t in TASKS]
+        assert all(line.opacity < 1 and line.color == EARLIER_COLOR for line in earlier)
+        assert sum(line.legend for line in earlier) == (col == 0)  # one legend entry for all of them
+    assert dash.figure.svg.count("<g class=\"legend\"") == 1 + len(TASKS)
     dash.clear_button.click()
-    assert not earlier.x and not earlier.visible and not earlier_h.x
+    assert not [line for line in dash.figure.series if line.name == "earlier runs"]
+    assert {line.name for line in dash.figure.series} == set(TASKS)  # the run shown stays
+    run_to_end(dash, algorithm="rea", budget=15, seed=3)
+    assert len([line for line in dash.figure.series if line.name == "earlier runs"]) == 2 * len(TASKS)
     dash.benchmark.value = "tnb101_micro"
     run_to_end(dash, algorithm="rea", budget=10)
-    assert not dash.figure.data[0].x  # another benchmark's scores are not overlaid
-    assert len(dash.figure.data) == n_traces  # traces are made once and only restyled
+    assert not [line for line in dash.figure.series if line.name == "earlier runs"]  # other scores: not overlaid
 
 
 @pytest.mark.parametrize("change, message", [
@@ -250,7 +255,8 @@ def test_pump_and_buttons_are_harmless_without_a_run(dash):
     dash.clear_button.click()
     dash.resume_button.click()
     assert "no resumable run" in dash.status.value and dash.handle is None
-    assert dash.resume_choice.options == () and not any(tr.x for tr in dash.figure.data)
+    assert dash.resume_choice.options == () and not dash.figure.series
+    assert "press Start" in dash.figure.svg
 
 
 def test_figure_is_kept_and_synced_on_display(finished):
@@ -258,7 +264,8 @@ def test_figure_is_kept_and_synced_on_display(finished):
     fig = dash.figure
     dash._repr_mimebundle_()
     assert dash.figure is fig and dash.figure in dash.children
-    assert fig._widget_data[2]["y"][-1] == fig.data[2].y[-1] == dash._current[TASKS[0]][0].y[-1]
+    x, y = curve(dash, TASKS[0])
+    assert f"{x[-1]:,.0f} evaluations: regret {y[-1]:.4f}" in fig.svg  # the last corner's tooltip
 
 
 def test_pump_keeps_up_in_bounded_slices(tmp_path):
@@ -348,8 +355,8 @@ def test_training_run_draws_validation_error_epochs_and_results(dash):
     assert np.all(np.diff(y) <= 0) and y[-1] == pytest.approx(100 - res.best_score) and x[-1] == 3
     h, yh = curve(dash, "digits", col=1)  # against measured hours
     assert h[-1] == pytest.approx(res.cost_s / 3600) and list(yh) == list(y)
-    assert "100% − accuracy" in dash.figure.layout.title.text
-    assert dash.figure.layout.xaxis2.title.text == "GPU-hours per task (measured)"
+    assert "100% − accuracy" in dash.figure.title
+    assert dash.figure.panels[1].x_title == "GPU-hours per task (measured)"
     assert all(v.startswith("training cell |") for v in seen if v)  # the epochs reported in the worker
     assert any("on digits: epoch 1/2, loss" in v for v in seen) and any("epoch 2/2" in v and "%" in v for v in seen)
     files, stem = links(dash.results.value), handle.run_dir.name
@@ -363,8 +370,8 @@ def test_training_run_draws_validation_error_epochs_and_results(dash):
     dash.evaluation.value = "table"  # the same dashboard still runs table searches as before
     table = run_to_end(dash, algorithm="rea", budget=20)
     assert table.state == "finished" and table.config["evaluator"]["kind"] == "table"
-    assert dash.figure.layout.xaxis2.title.text == "GPU-hours per task (simulated)"
-    assert dash.figure.layout.title.text.startswith("Regret of the best so far: rea seed 0")
+    assert dash.figure.panels[1].x_title == "GPU-hours per task (simulated)"
+    assert dash.figure.title.startswith("Regret of the best so far: rea seed 0")
     assert "/ 15,625" in dash.results.value and dash._earlier == []  # other scores: not compared
     dash.load_run(handle.run_dir)  # a saved training run loads with its training results
     assert links(dash.results.value)[f"{stem}.json"] == files[f"{stem}.json"]

@@ -67,6 +67,7 @@ def test_finished_run_drains_the_events_of_a_synchronous_run(ev, name):
 
 def test_events_arrive_while_the_run_is_going(ev, tmp_path):
     h = start_run(make_strategy("random", "nb201", TASKS), ev, budget=3000, seed=0, run_dir=tmp_path / "r")
+    assert [p.name for p, _ in list_runs(tmp_path)] == ["r"]  # its folder and config exist at once: listed
     wait_for(lambda: h.progress.done >= 30)
     first = h.drain()
     assert isinstance(first[0], RunStarted) and h.state in ("running", "stopping")
@@ -133,6 +134,9 @@ def test_bad_arguments_raise_in_the_callers_thread(ev, tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(ParameterError, match="is not an empty directory"):
         start_run(make_strategy("rea", "nb201", ["cifar10"]), ev, budget=5, run_dir=tmp_path / "full")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match="cannot be written"):
+        start_run(make_strategy("rea", "nb201", ["cifar10"]), ev, budget=5, run_dir=tmp_path / "file" / "run")
     with pytest.raises(DataIntegrityError, match="does not exist"):
         resume_run(tmp_path / "nothing")
     assert threading.active_count() == before
