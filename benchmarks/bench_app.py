@@ -10,7 +10,9 @@ Measured, each ``--repeat`` times (fresh browser context each time):
 * map recolour: the Cells tab's map coloured by another mode until all 15,625 points carry it
   and the next frame is drawn;
 * first curve: Search tab, once it is drawn, Start (a random search of 30 evaluations per task:
-  the page's own path, not a strategy's compute) until a regret curve is drawn.
+  the page's own path, not a strategy's compute) until a regret curve is drawn;
+* lineage tab: its first opening, until its (plotly) figure is drawn: the only tab that loads
+  plotly's bundle.
 
 The two interactions and Start are timed inside the page, from the ``change`` event a visitor's
 choice fires (the script sets the dropdown and fires it) or the button's click to the frame after
@@ -190,6 +192,12 @@ def measure(url: str, browser, visitors: int, ready=lambda: None) -> dict[str, l
     start = page.get_by_role("button", name="Start")
     start.wait_for()
     out["first_curve_s"] = [_clicked(page, start, curve)]
+    page.get_by_text("finished (budget)").first.wait_for(timeout=60_000)
+    started = time.perf_counter()  # the one tab whose figure is plotly's: its 5 MB bundle loads now
+    _tab(page, "Transfer lineage")
+    page.wait_for_function("() => !!document.querySelector('.ktnas-lineage .js-plotly-plot .main-svg')",
+                           timeout=120_000, polling=50)
+    out["lineage_tab_first_open_s"] = [time.perf_counter() - started]
     page.context.close()
 
     if visitors > 1:  # several visitors opening at once, each in its own browser context

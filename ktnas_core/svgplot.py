@@ -1,8 +1,8 @@
 """Small self-contained SVG line charts for reports and docs (no plotting library needed).
 
-The interactive views live in ``widgets`` (plotly); these static charts are what
-``ktnas reproduce --out`` and the benchmark scripts write next to their tables,
-so results render on any code host and in plain browsers.
+These static charts are what ``ktnas reproduce --out`` and the benchmark scripts write next to
+their tables, so results render on any code host and in plain browsers; the app's interactive
+charts (``widgets.line_chart``) take their axis ticks from :func:`ticks`.
 
 Examples
 --------
@@ -22,7 +22,7 @@ from typing import Sequence
 
 from .errors import ParameterError
 
-__all__ = ["Series", "Panel", "line_chart", "write_svg", "PALETTE"]
+__all__ = ["Series", "Panel", "line_chart", "ticks", "write_svg", "PALETTE"]
 
 #: colour per series, in order (colour-blind-safe Tableau 10)
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -49,15 +49,22 @@ class Panel:
     series: list
 
 
-def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+def ticks(lo: float, hi: float, log: bool = False) -> list[float]:
     """3 to 7 round tick values in ``[lo, hi]``: on a log axis powers of ten (times 3, or 2
-    and 5, when a range holds fewer than three), else evenly spaced round values."""
+    and 5, when a range holds fewer than three), else evenly spaced round values (the app's
+    charts, :mod:`widgets.line_chart`, use them too).
+
+    >>> ticks(0, 1)
+    [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    >>> ticks(1, 15625, log=True)
+    [1.0, 10.0, 100.0, 1000.0, 10000.0]
+    """
     if log:
         decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
         for mults in ((1,), (1, 3), (1, 2, 5)):
-            ticks = [m * 10.0 ** k for k in decades for m in mults if lo <= m * 10.0 ** k <= hi * 1.0001]
-            if len(ticks) >= 3:
-                return ticks[::math.ceil(len(ticks) / 7)]
+            out = [m * 10.0 ** k for k in decades for m in mults if lo <= m * 10.0 ** k <= hi * 1.0001]
+            if len(out) >= 3:
+                return out[::math.ceil(len(out) / 7)]
     step = 10 ** math.floor(math.log10((hi - lo) or 1.0)) / 10
     for mult in (1, 2, 2.5, 5, 10, 20, 25, 50, 100):
         if (hi - lo) / (step * mult) <= 6:
@@ -129,11 +136,11 @@ def line_chart(panels: Sequence[Panel], *, title: str, xlabel: str, ylabel: str,
     for i, panel in enumerate(panels):
         current, x0 = i, ml + i * (width + gap)
         out.append(f'<text x="{x0 + width / 2}" y="{mt - 8}" text-anchor="middle">{html.escape(panel.title)}</text>')
-        for v in _ticks(*ranges[i], log_y):
+        for v in ticks(*ranges[i], log_y):
             out.append(f'<line x1="{x0}" x2="{x0 + width}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#e5e5e5"/>')
             if i == 0 or not share_y:
                 out.append(f'<text x="{x0 - 5}" y="{sy(v) + 4:.1f}" text-anchor="end">{_fmt(v)}</text>')
-        for v in _ticks(x_lo, x_hi, log_x):
+        for v in ticks(x_lo, x_hi, log_x):
             out.append(f'<text x="{sx(i, v):.1f}" y="{mt + height + 14}" text-anchor="middle">{_fmt(v)}</text>')
         out.append(f'<rect x="{x0}" y="{mt}" width="{width}" height="{height}" fill="none" stroke="#999"/>')
         for s in panel.series:

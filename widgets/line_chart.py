@@ -22,10 +22,12 @@ import dataclasses
 import math
 from collections.abc import Sequence
 
+from ktnas_core.svgplot import ticks
+
 from .style import COLORS, rgba
 from .svg_figure import SvgFigure, attr, svg_document, text
 
-__all__ = ["Line", "LineChart", "Panel", "chart_svg", "format_number", "nice_ticks"]
+__all__ = ["Line", "LineChart", "Panel", "chart_svg", "format_number"]
 
 #: at most this many vertices of a line carry a tooltip (evenly spread over the kept ones)
 MAX_TIPS = 120
@@ -83,32 +85,6 @@ def format_number(v: float, step: float | None = None) -> str:
     return f"{v:.2g}"
 
 
-def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """About ``n`` round tick values covering ``[lo, hi]`` (steps of 1, 2 or 5 times a power of ten).
-
-    >>> nice_ticks(0, 0.23)
-    [0.0, 0.05, 0.1, 0.15, 0.2, 0.25]
-    >>> nice_ticks(0, 15625, 4)
-    [0.0, 5000.0, 10000.0, 15000.0, 20000.0]
-    """
-    if not hi > lo:
-        hi = lo + 1.0
-    raw = (hi - lo) / max(n, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * 0.999)
-    first, ticks = math.floor(lo / step + 1e-9), []
-    while (first + len(ticks) - 1) * step < hi - 1e-9 * step or not ticks:
-        ticks.append(float(round((first + len(ticks)) * step, 12)))
-    return ticks
-
-
-def _log_ticks(lo: float, hi: float) -> list[float]:
-    """Decades covering ``[lo, hi]`` (both > 0), with 2 and 5 between them when the range is short."""
-    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    mults = (1,) if b - a > 2 else (1, 2, 5)
-    return [m * 10.0 ** e for e in range(a, b + 1) for m in mults if lo * 0.999 <= m * 10.0 ** e <= hi * 1.001]
-
-
 class _Axis:
     """A linear or log map from data values to pixels."""
 
@@ -131,16 +107,15 @@ def _x_range(panel: Panel) -> tuple[float, float, list[float]]:
     if panel.x_log:
         xs = [x for x in xs if x > 0] or [1.0, 10.0]
         lo, hi = 10 ** math.floor(math.log10(min(xs))), max(max(xs), min(xs) * 10) * 1.25
-        return lo, hi, _log_ticks(lo, hi)
+        return lo, hi, ticks(lo, hi, log=True)
     lo, hi = (min(0.0, min(xs)), max(xs)) if xs else (0.0, 1.0)
-    ticks = [t for t in nice_ticks(lo, hi if hi > lo else lo + 1) if t <= (hi if hi > lo else lo + 1) * 1.0001]
-    return lo, hi if hi > lo else lo + 1, ticks
+    hi = hi if hi > lo else lo + 1.0
+    return lo, hi, ticks(lo, hi)
 
 
 def _y_range(panels: Sequence[Panel], y_range, from_zero: bool = True) -> tuple[float, float, list[float]]:
     if y_range is not None:
-        lo, hi = y_range
-        return lo, hi, [t for t in nice_ticks(lo, hi) if t <= hi + 1e-12]
+        return y_range[0], y_range[1], ticks(*y_range)
     ys = [float(v) for p in panels for line in p.lines
           for seq in (line.y, line.high or (), line.low or ()) for v in seq
           if v is not None and math.isfinite(v)]
@@ -148,8 +123,9 @@ def _y_range(panels: Sequence[Panel], y_range, from_zero: bool = True) -> tuple[
     lo, hi = min([*base, *ys]), max([*base, *ys])
     if hi <= lo:
         lo, hi = (lo, lo + 1.0) if from_zero else (lo - 0.5, hi + 0.5)
-    ticks = nice_ticks(lo, hi)
-    return min(lo, ticks[0]), max(hi, ticks[-1]), ticks
+    pad = 0.04 * (hi - lo)  # room above the highest curve (and below the lowest, fitted to the data)
+    lo, hi = (lo if from_zero else lo - pad), hi + pad
+    return lo, hi, ticks(lo, hi)
 
 
 def _vertices(line: Line, seq, ax: _Axis, ay: _Axis) -> list[tuple[float, float, int]]:

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ktnas_core.svgplot import PALETTE, Panel, Series, _ticks, line_chart, write_svg
+from ktnas_core.svgplot import PALETTE, Panel, Series, ticks, line_chart, write_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 
@@ -49,14 +49,14 @@ def _is_round(v):
     (1e-3, 1e6, True), (1, 1e20, True),
 ])
 def test_ticks_are_few_round_and_inside(lo, hi, log):
-    ticks = _ticks(lo, hi, log)
-    assert 3 <= len(ticks) <= 7
-    assert all(b > a for a, b in zip(ticks, ticks[1:]))
+    values = ticks(lo, hi, log)
+    assert 3 <= len(values) <= 7
+    assert all(b > a for a, b in zip(values, values[1:]))
     eps = (hi - lo) * 1e-9
-    assert all(lo - eps <= t <= hi + eps for t in ticks)
-    assert all(_is_round(t) for t in ticks)
+    assert all(lo - eps <= t <= hi + eps for t in values)
+    assert all(_is_round(t) for t in values)
     if not log:  # evenly spaced on a linear axis
-        steps = [b - a for a, b in zip(ticks, ticks[1:])]
+        steps = [b - a for a, b in zip(values, values[1:])]
         assert max(steps) == pytest.approx(min(steps))
 
 
@@ -68,12 +68,12 @@ def test_ticks_are_few_round_and_inside(lo, hi, log):
     (3, 700, True, [3, 10, 30, 100, 300]),
 ])
 def test_ticks_exact(lo, hi, log, expected):
-    assert _ticks(lo, hi, log) == pytest.approx(expected)
+    assert ticks(lo, hi, log) == pytest.approx(expected)
 
 
 def test_log_ticks_are_powers_of_ten_when_enough():
-    ticks = _ticks(1, 15625, True)
-    assert all(math.log10(t) == round(math.log10(t)) for t in ticks)
+    values = ticks(1, 15625, True)
+    assert all(math.log10(t) == round(math.log10(t)) for t in values)
 
 
 # --------------------------------------------------------------------------- line_chart
