@@ -86,7 +86,7 @@ DEMO_MAX_VISITORS, DEMO_IDLE_TIMEOUT = 8, 1800
 #: preheated kernels kept ready (at most the visitor limit)
 PREHEAT = 2
 #: where the page loads plotly's widget code from, relative to the server's base URL (one file
-#: for every figure; :class:`widgets.style.FigureWidget` imports it)
+#: for every figure; :class:`widgets.plotly_figure.FigureWidget` imports it)
 PLOTLY_BUNDLE_URL = "ktnas/static/plotly-widget.js"
 #: JupyterLab extensions the page does not load: plotly's renderer of plotly JSON outputs (the
 #: app's FigureWidgets bring their own code, :data:`PLOTLY_BUNDLE_URL`), code highlighting
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> None:
     # the kernels inherit this environment: where runs go, demo mode, and where ``widgets`` is
     os.environ["KTNAS_RUNS_DIR"] = str(Path(opts.runs_dir).resolve())
     os.environ["KTNAS_DEMO"] = "1" if demo else "0"
-    os.environ["KTNAS_PLOTLY_BUNDLE"] = "1"  # figures import plotly's code from this server (widgets.style)
+    os.environ["KTNAS_PLOTLY_BUNDLE"] = "1"  # figures import plotly's code from this server (widgets.plotly_figure)
     os.environ["KTNAS_APP_KERNEL"] = "1"  # the kernels skip an import the app never needs (widgets/__init__)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     from ktnas_core.runs.rundirs import Limits

@@ -40,7 +40,8 @@ from ktnas_core.runs.lineage import Transfer, read_lineage
 
 from .cell_view import CellView
 from .compare_figure import PALETTE
-from .style import COLORS, FONT, FigureWidget, SyncedBox
+from .plotly_figure import FigureWidget
+from .style import COLORS, FONT, SyncedBox
 
 __all__ = ["LineageView", "MAX_TASKS"]
 

@@ -37,7 +37,7 @@ import traitlets as t
 
 from ktnas_core.errors import ParameterError
 
-from .style import COLORS, FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, register_callback
+from .style import COLORS, FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, browser_module, register_callback
 
 __all__ = ["BROWSER_CODE", "PointCloud"]
 
@@ -93,7 +93,7 @@ class PointCloud(anywidget.AnyWidget):
     A point's index is its position in :attr:`x`; the events report it, and layers name points by it.
     """
 
-    _esm = BROWSER_CODE
+    _esm = browser_module(BROWSER_CODE)
     _css = _CSS
 
     _x = t.Bytes(b"").tag(sync=True)

@@ -1,23 +1,38 @@
-"""One look for every view: colours, font, benchmark choices, operation colours, and
-:func:`sync_figures`, which every box holding a FigureWidget calls before it is displayed."""
+"""One look for every view: colours, font, benchmark choices, operation colours, the figures'
+shared browser code, and :func:`sync_figures`, which every box holding a plotly figure calls
+before it is displayed."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import html
-import os
+from pathlib import Path
 from typing import Any, Callable
 
 import ipywidgets as w
 import numpy as np
-import plotly.graph_objects as go
 
 from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "FONT", "OP_COLORS", "PLOTLY_ESM", "TOOLTIP_CSS", "TOOL_BUTTON_CSS", "FigureWidget", "SyncedBox",
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "COMMON_JS", "browser_module", "FONT", "OP_COLORS", "TOOLTIP_CSS", "TOOL_BUTTON_CSS", "SyncedBox",
            "cell_strings", "guarded", "register_callback", "rgba", "silenced", "sync_figures"]
+
+#: the browser code the canvas and SVG figures share (a tooltip, a download)
+COMMON_JS = Path(__file__).parent / "static" / "figure_common.js"
+
+
+def browser_module(path: Path) -> str:
+    """An anywidget ES module: the figures' shared browser code (:data:`COMMON_JS`), then the
+    widget's own at ``path`` (anywidget loads each widget's module on its own, so a third module
+    would need a server route, which JupyterLab does not have).
+
+    >>> "function showTip" in browser_module(Path(__file__).parent / "static" / "svg_figure.js")
+    True
+    """
+    return COMMON_JS.read_text(encoding="utf-8") + path.read_text(encoding="utf-8")
+
 
 #: benchmarks a view can show, as (label, name) pairs for dropdowns
 BENCHMARK_CHOICES = (
@@ -32,54 +47,6 @@ FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", s
 OP_COLORS = {"none": "#b8bec9", "skip_connect": "#59a14f", "nor_conv_1x1": "#f28e2b", "nor_conv_3x3": "#e15759",
              "avg_pool_3x3": "#4e79a7", "conv1x1": "#f28e2b", "conv3x3": "#e15759", "input": "#1f2a44",
              "output": "#1f2a44"}
-
-
-#: set (to 1) in the kernels of ``python -m widgets.hosting``, which serves plotly's widget bundle
-SERVED_BUNDLE_ENV = "KTNAS_PLOTLY_BUNDLE"
-#: the browser code of every :class:`FigureWidget` under ``widgets.hosting``: import plotly's widget
-#: bundle from the server (at this path under the page's base URL) instead of carrying a 5 MB copy
-#: in each figure's state; the browser loads and runs it once for all figures.  Elsewhere
-#: (JupyterLab) figures keep plotly's own copy.
-PLOTLY_ESM = """
-const config = document.getElementById("jupyter-config-data");
-const base = (config && JSON.parse(config.textContent).baseUrl) || "/";
-const bundle = await import(new URL(base + "ktnas/static/plotly-widget.js", window.location.href).href);
-export default bundle.default;
-"""
-
-
-class FigureWidget(go.FigureWidget):
-    """plotly's FigureWidget whose edits cannot be lost in the browser, and whose browser code
-    is fetched once from the server (:data:`PLOTLY_ESM`) when a page shows several.
-
-    plotly sends every edit (restyle, relayout, update, added traces) by setting a
-    ``_py2js_*`` trait to the message and at once back to ``None``; its browser view then
-    reads the trait's *current* value.  When both changes reach the browser together, the
-    view reads ``None`` and drops the edit (seen in Voilà: a map's highlight or a new
-    colouring never drawn).  This class keeps the last message instead of the reset.  Every
-    message carries a fresh edit id, so consecutive messages always differ and each one
-    triggers the view.
-
-    >>> fig = FigureWidget()
-    >>> fig.add_scatter(x=[1, 2], y=[3, 4]) is fig
-    True
-    >>> fig._py2js_addTraces["trace_data"][0]["x"]
-    [1, 2]
-    """
-
-    if os.environ.get(SERVED_BUNDLE_ENV) == "1":
-        _esm = PLOTLY_ESM
-
-    def __setattr__(self, name, value):
-        if value is None and name.startswith("_py2js_") and getattr(self, name, None) is not None:
-            return
-        super().__setattr__(name, value)
-
-    def forget_messages(self) -> None:
-        """Drop the kept messages, so a view created from now on starts from the synced state
-        alone (call after that state is refreshed, see :func:`sync_figures`)."""
-        for name in [n for n in self.trait_names() if n.startswith("_py2js_")]:
-            super().__setattr__(name, None)
 
 
 def rgba(color: str, alpha: float) -> str:
@@ -127,19 +94,21 @@ def guarded(fn: Callable[[], Any], report: Callable[[str], None]) -> Any:
 
 
 def sync_figures(root: w.Widget) -> None:
-    """Copy the current state of every FigureWidget under ``root`` into its synced traits.
+    """Bring every plotly figure under ``root`` up to date for a browser that connects now (a
+    figure's ``sync_state()``, :class:`widgets.plotly_figure.FigureWidget`; the canvas and SVG
+    figures keep their whole state in synced traits and need nothing).
 
     A FigureWidget sends later edits as one-off restyle/relayout messages; a browser that
     connects afterwards (Voilà fetches widget state only after the notebook ran) would miss
     them and draw the figure as it was when created.  Plotly does this copy itself only when
     the FigureWidget is displayed on its own, not inside a box, so containers call this from
     their own ``_repr_mimebundle_`` (:class:`SyncedBox` does), and code that adds a box to a
-    displayed one calls it on the box first.
+    displayed one calls it on the box first.  This module does not import plotly's widget classes
+    (:mod:`widgets.plotly_figure`): only the lineage tab's figure is plotly's.
     """
-    if isinstance(root, go.FigureWidget):
-        root._repr_mimebundle_()  # plotly's own refresh of _widget_data / _widget_layout
-        if isinstance(root, FigureWidget):
-            root.forget_messages()  # a new view must not replay an old edit on top of that state
+    sync = getattr(root, "sync_state", None)
+    if callable(sync):
+        sync()
     for child in getattr(root, "children", ()):
         sync_figures(child)
 

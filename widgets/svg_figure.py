@@ -29,7 +29,7 @@ from pathlib import Path
 import anywidget
 import traitlets as t
 
-from .style import FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, register_callback
+from .style import FONT, TOOL_BUTTON_CSS, TOOLTIP_CSS, browser_module, register_callback
 
 __all__ = ["BROWSER_CODE", "SvgFigure", "attr", "svg_document", "text"]
 
@@ -59,7 +59,7 @@ class SvgFigure(anywidget.AnyWidget):
         size, as ``<png_name>.png``.
     """
 
-    _esm = BROWSER_CODE
+    _esm = browser_module(BROWSER_CODE)
     _css = _CSS
     svg = t.Unicode("").tag(sync=True)
     title = t.Unicode("").tag(sync=True)

@@ -173,13 +173,14 @@ def test_the_lineage_tab_offers_the_runs_and_follows_new_ones(tmp_path):
 
 def test_first_tab_imports_no_heavy_module():
     """Building the app imports only what its first tab needs: scikit-learn (the embeddings),
-    networkx (the cell view) and the search come with their tabs; an app kernel skips rfc3987_syntax."""
+    networkx (the cell view), the search and plotly's widget classes (the lineage graph) come with
+    their tabs; an app kernel skips rfc3987_syntax."""
     import subprocess
     import sys
 
     code = ("import sys\nfrom widgets import build_app\nbuild_app()\n"
             "print(sorted(m for m in ('sklearn', 'networkx', 'widgets.embedding_map', 'widgets.cell_view', "
-            "'widgets.search_dashboard', 'rfc3987_syntax') if sys.modules.get(m)))\n"
+            "'widgets.search_dashboard', 'rfc3987_syntax', 'plotly.graph_objs', 'nbformat') if sys.modules.get(m)))\n"
             "from widgets.app import import_tabs\nimport_tabs()\n"
             "print(sorted(m for m in ('ktnas_core.predictors', 'sklearn', 'widgets.embedding_map', "
             "'widgets.lineage_view') if m in sys.modules))")

@@ -15,6 +15,8 @@ import pytest
 from ktnas_core import benchmarks
 from ktnas_core.errors import ParameterError
 from widgets.point_cloud import BROWSER_CODE, PointCloud
+from widgets.style import COMMON_JS
+from widgets.svg_figure import BROWSER_CODE as SVG_CODE, SvgFigure
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,4 +132,13 @@ def test_messages_that_name_no_point_are_ignored(cloud):
 def test_the_browser_code_ships_with_the_package():
     assert "export default" in BROWSER_CODE.read_text() and "ktnasCloud" in str(PointCloud()._esm)
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    assert BROWSER_CODE.relative_to(ROOT / "widgets").match(data["widgets"][0])
+    for code in (BROWSER_CODE, COMMON_JS):
+        assert code.relative_to(ROOT / "widgets").match(data["widgets"][0])
+
+
+def test_the_shared_browser_helpers_are_written_once():
+    """The tooltip and download helpers live in one file and come first in both figures' modules."""
+    for esm, own in ((PointCloud()._esm, BROWSER_CODE), (SvgFigure()._esm, SVG_CODE)):
+        assert esm.startswith(COMMON_JS.read_text()) and esm.endswith(own.read_text())
+        assert esm.count("function showTip(") == esm.count("function download(") == 1
+        assert "showTip(tip" in own.read_text() and "download(blob" in own.read_text()

@@ -412,16 +412,7 @@ function render({ model, el }) {
                                c: d.c.length ? fmt(d.c[index]) : "" };
     const lines = String(d.hover || "cell {index}").replace(/\{(index|x|y|c)\}/g, (_, k) => values[k]).split("\n");
     if (layer) lines.push(plainText(layer));
-    tip.replaceChildren(...lines.map((line, i) => {
-      const div = document.createElement("div");
-      div.textContent = line;
-      if (i === 0) div.style.fontWeight = "600";
-      return div;
-    }));
-    tip.style.display = "block";
-    const w = tip.offsetWidth, h = tip.offsetHeight;
-    tip.style.left = `${px + 14 + w > d.width ? px - 14 - w : px + 14}px`;
-    tip.style.top = `${Math.max(0, Math.min(d.height - h, py - h / 2))}px`;
+    showTip(tip, lines, px, py, d.width, d.height);
   }
 
   function ring(index) {
@@ -525,13 +516,8 @@ function render({ model, el }) {
   }
 
   function savePng() {
-    canvas.toBlob((blob) => {
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(blob);
-      a.download = `${plainText(data.title || "points").replace(/[^\w.-]+/g, "_").slice(0, 80)}.png`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-    }, "image/png");
+    const name = plainText(data.title || "points").replace(/[^\w.-]+/g, "_").slice(0, 80);
+    canvas.toBlob((blob) => download(blob, `${name}.png`), "image/png");
   }
 
   // what tests and benchmarks read: draws, the time of the last, where point i is on the page

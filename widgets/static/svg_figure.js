@@ -39,13 +39,7 @@ function render({ model, el }) {
       ctx.scale(2, 2);
       ctx.drawImage(img, 0, 0, w, h);
       URL.revokeObjectURL(url);
-      canvas.toBlob((blob) => {
-        const a = document.createElement("a");
-        a.href = URL.createObjectURL(blob);
-        a.download = `${model.get("png_name")}.png`;
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-      }, "image/png");
+      canvas.toBlob((blob) => download(blob, `${model.get("png_name")}.png`), "image/png");
     };
     img.src = url;
   }
@@ -57,17 +51,8 @@ function render({ model, el }) {
   body.addEventListener("pointermove", (event) => {
     const target = event.target.closest("[data-tip]");
     if (!target) { tip.style.display = "none"; return; }
-    tip.replaceChildren(...target.dataset.tip.split("\n").map((line, i) => {
-      const div = document.createElement("div");
-      div.textContent = line;
-      if (i === 0) div.style.fontWeight = "600";
-      return div;
-    }));
-    tip.style.display = "block";
-    const box = root.getBoundingClientRect(), x = event.clientX - box.left, y = event.clientY - box.top;
-    const w = tip.offsetWidth, h = tip.offsetHeight;
-    tip.style.left = `${x + 14 + w > box.width ? Math.max(0, x - 14 - w) : x + 14}px`;
-    tip.style.top = `${Math.max(0, Math.min(box.height - h, y - h / 2))}px`;
+    const box = root.getBoundingClientRect();
+    showTip(tip, target.dataset.tip.split("\n"), event.clientX - box.left, event.clientY - box.top, box.width, box.height);
   });
   body.addEventListener("pointerleave", () => { tip.style.display = "none"; });
 
