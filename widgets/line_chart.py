@@ -169,6 +169,56 @@ def _path(vertices, step: bool, start: str = "M") -> str:
     return "".join(out)
 
 
+def _step(values: list[float]) -> float | None:
+    return values[1] - values[0] if len(values) > 1 else None
+
+
+def _grid(ax: _Axis, ay: _Axis, xticks: list[float], yticks: list[float], x_log: bool, y_labels: bool) -> list[str]:
+    """A panel's grid lines, its tick numbers (the y ones only where ``y_labels``) and its frame."""
+    grid, muted = COLORS["grid"], COLORS["muted"]
+    x0, x1, top, bottom = ax.p0, ax.p1, ay.p1, ay.p0
+    out = []
+    for v in yticks:
+        py = ay(v)
+        out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{py:.1f}" y2="{py:.1f}" stroke="{grid}"/>')
+        if y_labels:
+            out.append(text(x0 - 6, py + 4, format_number(v, _step(yticks)), 11, "end", color=muted))
+    for v in xticks:
+        px = ax(v)
+        out.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{grid}"/>')
+        out.append(text(px, bottom + 16, format_number(v, None if x_log else _step(xticks)), 11, "middle", color=muted))
+    out.append(f'<rect x="{x0:.1f}" y="{top:.1f}" width="{x1 - x0:.1f}" height="{bottom - top:.1f}" fill="none" '
+               f'stroke="{grid}"/>')
+    return out
+
+
+def _band(line: Line, ax: _Axis, ay: _Axis) -> str:
+    """The band of ``line`` from ``low`` to ``high``: the upper edge forward, the lower one back."""
+    upper, lower = _vertices(line, line.high, ax, ay), _vertices(line, line.low, ax, ay)
+    if not upper or not lower:
+        return ""
+    rev, back = lower[::-1], []
+    for j, (px, py, _) in enumerate(rev):
+        back.append(f"L{px:.1f} {py:.1f}")
+        if line.step and j + 1 < len(rev):  # a staircase: each value holds until the next x
+            back.append(f"L{px:.1f} {rev[j + 1][1]:.1f}")
+    return (f'<path class="band" d="{_path(upper, line.step)}{"".join(back)}Z" fill="{rgba(line.color, 0.16)}" '
+            'stroke="none"/>')
+
+
+def _tips(line: Line, vertices, x_unit: str, y_name: str, digits: int) -> list[str]:
+    """Invisible targets at (at most :data:`MAX_TIPS` of) the drawn vertices, each with its values."""
+    every, head, out = max(1, math.ceil(len(vertices) / MAX_TIPS)), line.tip or line.name, []
+    band = line.low is not None and line.high is not None
+    for px, py, i in vertices[::every]:
+        body = (f"{head}\n{format_number(float(line.x[i]))}{' ' + x_unit if x_unit else ''}: "
+                f"{y_name + ' ' if y_name else ''}{float(line.y[i]):.{digits}f}")
+        if band and line.low[i] is not None:
+            body += f" ({float(line.low[i]):.{digits}f} to {float(line.high[i]):.{digits}f})"
+        out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="#fff" fill-opacity="0" data-tip="{attr(body)}"/>')
+    return out
+
+
 def _legend_rows(entries: list[Line], width: float) -> list[list[tuple[float, Line]]]:
     rows, x = [[]], 0.0
     for line in entries:
@@ -211,19 +261,7 @@ def chart_svg(title: str, panels: Sequence[Panel], y_title: str, *, width: int, 
         parts.append(f'<g class="panel" data-title="{attr(panel.title)}">')
         if panel.title:
             parts.append(text(x0 + pw / 2, top - 8, panel.title, 13, "middle"))
-        for v in yticks:
-            py = ay(v)
-            parts.append(f'<line x1="{x0:.1f}" x2="{x0 + pw:.1f}" y1="{py:.1f}" y2="{py:.1f}" stroke="{COLORS["grid"]}"/>')
-            if k == 0 or not share_y:
-                parts.append(text(x0 - 6, py + 4, format_number(v, yticks[1] - yticks[0] if len(yticks) > 1 else None),
-                                  11, "end", color=COLORS["muted"]))
-        for v in xticks:
-            px = ax(v)
-            parts.append(f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{COLORS["grid"]}"/>')
-            label = format_number(v) if panel.x_log else format_number(v, xticks[1] - xticks[0] if len(xticks) > 1 else None)
-            parts.append(text(px, bottom + 16, label, 11, "middle", color=COLORS["muted"]))
-        parts.append(f'<rect x="{x0:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{bottom - top:.1f}" fill="none" '
-                     f'stroke="{COLORS["grid"]}"/>')
+        parts += _grid(ax, ay, xticks, yticks, panel.x_log, y_labels=k == 0 or not share_y)
         parts.append(text(x0 + pw / 2, bottom + 36, panel.x_title, 12, "middle"))
         ref_label = ""
         if reference is not None and ylo <= reference[0] <= yhi:
@@ -238,16 +276,7 @@ def chart_svg(title: str, panels: Sequence[Panel], y_title: str, *, width: int, 
         tips = []
         for line in panel.lines:
             if line.low is not None and line.high is not None:
-                upper, lower = _vertices(line, line.high, ax, ay), _vertices(line, line.low, ax, ay)
-                if upper and lower:
-                    rev, back = lower[::-1], []
-                    for j, (px, py, _) in enumerate(rev):  # the lower edge walked backwards
-                        back.append(f"L{px:.1f} {py:.1f}")
-                        if line.step and j + 1 < len(rev):  # a staircase: each value holds until the next x
-                            back.append(f"L{px:.1f} {rev[j + 1][1]:.1f}")
-                    back = "".join(back)
-                    parts.append(f'<path class="band" d="{_path(upper, line.step)}{back}Z" '
-                                 f'fill="{rgba(line.color, 0.16)}" stroke="none"/>')
+                parts.append(_band(line, ax, ay))
             vertices = _vertices(line, line.y, ax, ay)
             if not vertices:
                 continue
@@ -257,22 +286,15 @@ def chart_svg(title: str, panels: Sequence[Panel], y_title: str, *, width: int, 
             if line.markers:
                 parts.append("".join(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.6" fill="{line.color}"/>'
                                      for px, py, _ in vertices))
-            every = max(1, math.ceil(len(vertices) / MAX_TIPS))
-            head = line.tip or line.name
-            for px, py, i in vertices[::every]:
-                x, y = float(line.x[i]), float(line.y[i])
-                body = f"{head}\n{format_number(x)}{' ' + panel.x_unit if panel.x_unit else ''}: {y_name + ' ' if y_name else ''}{y:.{y_digits}f}"
-                if line.low is not None and line.high is not None and line.low[i] is not None:
-                    body += f" ({float(line.low[i]):.{y_digits}f} to {float(line.high[i]):.{y_digits}f})"
-                tips.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="#fff" fill-opacity="0" '
-                            f'data-tip="{attr(body)}"/>')
+            tips += _tips(line, vertices, panel.x_unit, y_name, y_digits)
         parts.append("</g>")
         parts.append(ref_label if k == 0 else "")
         parts.extend(tips)  # above every line, unclipped: the last vertex of a curve is pointable
         parts.append("</g>")
-    parts.append(text(14, (top + bottom) / 2, y_title, 12, "middle", extra=f'transform="rotate(-90 14 {(top + bottom) / 2:.1f})"'))
+    mid = (top + bottom) / 2
+    parts.append(text(14, mid, y_title, 12, "middle", extra=f'transform="rotate(-90 14 {mid:.1f})"'))
     if hint and not any(_finite(line).size for p in panels for line in p.lines):
-        parts.append(text(LEFT + (width - LEFT - RIGHT) / 2, (top + bottom) / 2, hint, 14, "middle", color=COLORS["muted"]))
+        parts.append(text(LEFT + (width - LEFT - RIGHT) / 2, mid, hint, 14, "middle", color=COLORS["muted"]))
     for r, row in enumerate(rows):
         y = height - LEGEND_ROW_H * (len(rows) - r) + 4
         for x, line in row:
