@@ -64,13 +64,15 @@ class Line:
 
 @dataclasses.dataclass(frozen=True)
 class Panel:
-    """One panel of a chart: its title, lines, x-axis title and scale (``x_log``)."""
+    """One panel of a chart: its title, lines, x-axis title and scale (``x_log``; a linear one from 0
+    unless ``x_from_zero`` is False)."""
 
     title: str = ""
     lines: tuple[Line, ...] = ()
     x_title: str = ""
     x_log: bool = False
     x_unit: str = ""  # what an x value counts, in tooltips (default: nothing)
+    x_from_zero: bool = True  # a linear x axis starts at 0 (False: at the first x)
 
 
 def format_number(v: float, step: float | None = None) -> str:
@@ -119,7 +121,7 @@ def _x_range(panel: Panel) -> tuple[float, float, list[float]]:
         xs = xs[xs > 0] if (xs > 0).any() else np.array([1.0, 10.0])
         lo, hi = 10 ** math.floor(math.log10(xs.min())), max(xs.max(), xs.min() * 10) * 1.25
         return lo, hi, ticks(lo, hi, log=True)
-    lo, hi = (min(0.0, xs.min()), xs.max()) if xs.size else (0.0, 1.0)
+    lo, hi = ((min(0.0, xs.min()) if panel.x_from_zero else xs.min()), xs.max()) if xs.size else (0.0, 1.0)
     hi = hi if hi > lo else lo + 1.0
     return float(lo), float(hi), ticks(lo, hi)
 

@@ -51,7 +51,8 @@ def draw_curves(fig: LineChart, result: dict, curves: dict) -> None:
                            width=2.2, tip=f"{s} · {t}")
                       for k, s in enumerate(result["strategies"]) for c in (curves[(s, t)],))
         panels.append(Panel(t + (" (L2 loss × 100, lower is better)" if t == "room_layout" else ""), lines,
-                            "evaluations on the task" + (" (log)" if ecdf else ""), x_log=ecdf, x_unit="evaluations"))
+                            "evaluations on the task" + (" (log)" if ecdf else ""), x_log=ecdf, x_unit="evaluations",
+                            x_from_zero=False))  # TNB101's curves start after the first population
     fig.draw(panels, f"{title}, {result['seeds']} seeds",
              "share of runs that found the optimum" if ecdf else "best so far (mean of runs)",
              y_range=(0.0, 1.02) if ecdf else None, y_from_zero=ecdf, y_digits=3 if ecdf else 2,

@@ -91,6 +91,10 @@ def test_axes_from_zero_log_and_fitted():
     fitted = [t.text for t in tree(svg([Panel("", (Line("a", [1, 2], [44.6, 45.7], "#000"),))],
                                        y_from_zero=False)).iter(NS + "text") if t.get("text-anchor") == "end"]
     assert "0" not in fitted and "0.0" not in fitted and any(v and v.startswith("45") for v in fitted)
+    late = Line("a", [10, 30, 50], [1.0, 2.0, 3.0], "#000000")
+    x_labels = [[t.text for t in tree(svg([Panel("", (late,), x_from_zero=start)])).iter(NS + "text")
+                 if t.get("text-anchor") == "middle" and t.get("font-size") == "11"] for start in (True, False)]
+    assert x_labels[0][0] == "0" and x_labels[1][0] == "10"  # from 0, or from the first x
 
 
 def test_shared_or_own_y_axes():
