@@ -1,6 +1,7 @@
 """ipywidgets views over :mod:`ktnas_core` (public names only), one view per module; their figures
-are plotly, a canvas point cloud (:mod:`widgets.point_cloud`) or SVG the kernel writes
-(:mod:`widgets.svg_figure`).
+are a canvas point cloud (:mod:`widgets.point_cloud`), SVG the kernel writes
+(:mod:`widgets.svg_figure`, its line charts :mod:`widgets.line_chart`) and, for the lineage
+graph, plotly (:mod:`widgets.plotly_figure`).
 
 :func:`build_app` composes them; ``notebooks/app.ipynb`` (the Voilà entry) calls it.
 
@@ -28,7 +29,8 @@ APP_KERNEL_ENV = "KTNAS_APP_KERNEL"
 if os.environ.get(APP_KERNEL_ENV) == "1":
     # plotly imports nbformat, nbformat jsonschema, and jsonschema then imports rfc3987_syntax
     # (to check "iri" string formats, which nothing in the app asks for); that module builds
-    # its grammar on import, 2.2 s of CPU in every kernel.  The served app's kernels skip it.
+    # its grammar on import, 1-2 s of CPU in a kernel that imports the lineage view (a pool
+    # kernel does, ahead of a visitor).  The served app's kernels skip it.
     sys.modules.setdefault("rfc3987_syntax", None)
 
 
