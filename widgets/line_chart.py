@@ -21,6 +21,7 @@ No plotting library runs in the page (see :mod:`widgets.svg_figure`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
@@ -60,6 +61,20 @@ class Line:
     legend: bool = True
     markers: bool = False
     tip: str = ""
+
+    @functools.cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """``x``, ``y`` and the band's ``low`` and ``high`` (where given) as float arrays, None as NaN:
+        converted once, however often a chart reads them."""
+        return {name: np.asarray(seq, dtype=float) for name in ("x", "y", "low", "high")
+                if (seq := getattr(self, name)) is not None}
+
+    @functools.cached_property
+    def finite(self) -> np.ndarray:
+        """Indices of the points with a finite x and y."""
+        x, y = self.arrays["x"], self.arrays["y"]
+        n = min(len(x), len(y))
+        return np.flatnonzero(np.isfinite(x[:n]) & np.isfinite(y[:n]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,20 +118,8 @@ class _Axis:
         return self.p0 + (v - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
 
 
-def _array(seq) -> np.ndarray:
-    """``seq`` as floats, None as NaN."""
-    return np.asarray(seq, dtype=float)
-
-
-def _finite(line: Line) -> np.ndarray:
-    """Indices of the points of ``line`` with a finite x and y."""
-    x, y = _array(line.x), _array(line.y)
-    n = min(len(x), len(y))
-    return np.flatnonzero(np.isfinite(x[:n]) & np.isfinite(y[:n]))
-
-
 def _x_range(panel: Panel) -> tuple[float, float, list[float]]:
-    xs = np.concatenate([_array(line.x)[_finite(line)] for line in panel.lines] or [np.zeros(0)])
+    xs = np.concatenate([line.arrays["x"][line.finite] for line in panel.lines] or [np.zeros(0)])
     if panel.x_log:
         xs = xs[xs > 0] if (xs > 0).any() else np.array([1.0, 10.0])
         lo, hi = 10 ** math.floor(math.log10(xs.min())), max(xs.max(), xs.min() * 10) * 1.25
@@ -129,8 +132,8 @@ def _x_range(panel: Panel) -> tuple[float, float, list[float]]:
 def _y_range(panels: Sequence[Panel], y_range, from_zero: bool = True) -> tuple[float, float, list[float]]:
     if y_range is not None:
         return y_range[0], y_range[1], ticks(*y_range)
-    ys = np.concatenate([np.zeros(0)] + [_array(seq) for p in panels for line in p.lines
-                                         for seq in (line.y, line.high, line.low) if seq is not None])
+    ys = np.concatenate([np.zeros(0)] + [values for p in panels for line in p.lines
+                                         for name, values in line.arrays.items() if name != "x"])
     ys = ys[np.isfinite(ys)]
     if from_zero or not ys.size:
         ys = np.append(ys, 0.0)
@@ -142,12 +145,13 @@ def _y_range(panels: Sequence[Panel], y_range, from_zero: bool = True) -> tuple[
     return lo, hi, ticks(lo, hi)
 
 
-def _vertices(line: Line, seq, ax: _Axis, ay: _Axis) -> list[tuple[float, float, int]]:
-    """The pixel vertices ``(x, y, index)`` of ``seq`` against ``line.x`` worth drawing: a step
-    line's corners (a value equal to the one before adds nothing), a smooth line's first point in
-    each two-pixel column; the first and last points always."""
-    x, y = _array(line.x), _array(seq)
-    idx = _finite(line)
+def _vertices(line: Line, name: str, ax: _Axis, ay: _Axis) -> list[tuple[float, float, int]]:
+    """The pixel vertices ``(x, y, index)`` of ``line``'s ``name`` values (``"y"``, ``"low"`` or
+    ``"high"``) against its x worth drawing: a step line's corners (a value equal to the one before
+    adds nothing), a smooth line's first point in each two-pixel column; the first and last points
+    always."""
+    x, y = line.arrays["x"], line.arrays[name]
+    idx = line.finite
     idx = idx[idx < len(y)]
     idx = idx[np.isfinite(y[idx])]
     if not idx.size:
@@ -196,7 +200,7 @@ def _grid(ax: _Axis, ay: _Axis, xticks: list[float], yticks: list[float], x_log:
 
 def _band(line: Line, ax: _Axis, ay: _Axis) -> str:
     """The band of ``line`` from ``low`` to ``high``: the upper edge forward, the lower one back."""
-    upper, lower = _vertices(line, line.high, ax, ay), _vertices(line, line.low, ax, ay)
+    upper, lower = _vertices(line, "high", ax, ay), _vertices(line, "low", ax, ay)
     if not upper or not lower:
         return ""
     rev, back = lower[::-1], []
@@ -279,7 +283,7 @@ def chart_svg(title: str, panels: Sequence[Panel], y_title: str, *, width: int, 
         for line in panel.lines:
             if line.low is not None and line.high is not None:
                 parts.append(_band(line, ax, ay))
-            vertices = _vertices(line, line.y, ax, ay)
+            vertices = _vertices(line, "y", ax, ay)
             if not vertices:
                 continue
             parts.append(f'<path class="line" data-series="{attr(line.name)}" data-points="{len(line.x)}" '
@@ -295,7 +299,7 @@ def chart_svg(title: str, panels: Sequence[Panel], y_title: str, *, width: int, 
         parts.append("</g>")
     mid = (top + bottom) / 2
     parts.append(text(14, mid, y_title, 12, "middle", extra=f'transform="rotate(-90 14 {mid:.1f})"'))
-    if hint and not any(_finite(line).size for p in panels for line in p.lines):
+    if hint and not any(line.finite.size for p in panels for line in p.lines):
         parts.append(text(LEFT + (width - LEFT - RIGHT) / 2, mid, hint, 14, "middle", color=COLORS["muted"]))
     for r, row in enumerate(rows):
         y = height - LEGEND_ROW_H * (len(rows) - r) + 4
