@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .dashboard_figure import y_axis
 from .line_chart import Line, LineChart, Panel
 
 __all__ = ["MAX_SERIES", "PALETTE", "Series", "compare_figure", "draw_series"]
@@ -45,15 +46,15 @@ def compare_figure() -> LineChart:
     return fig
 
 
-def draw_series(fig: LineChart, series: list, task: str, title: str | None = None,
-                y_title: str = "regret: optimum − best so far") -> None:
-    """Show the first :data:`MAX_SERIES` of ``series`` on ``task``."""
+def draw_series(fig: LineChart, series: list, task: str, title: str | None = None, training: bool = False) -> None:
+    """Show the first :data:`MAX_SERIES` of ``series`` on ``task`` (``training``: validation error
+    of training runs, else regret on a table)."""
     lines = []
     for k, s in enumerate(series[:MAX_SERIES]):
         band = s.n > 1 and s.lower is not None
         lines.append(Line(f"{s.name} (median, IQR)" if band else s.name, s.x, s.y, PALETTE[k % len(PALETTE)],
                           low=s.lower if band else None, high=s.upper if band else None, step=True))
+    axis_title, y_name = y_axis(training)
     fig.draw([Panel("", tuple(lines), "evaluations on the task", x_unit="evaluations")],
-             title or f"Regret of the best so far on {task}", y_title,
-             y_name="error" if "error" in y_title else "regret",
+             title or f"Regret of the best so far on {task}", axis_title, y_name=y_name,
              hint="" if lines else "tick runs in the table above: each becomes a line here")

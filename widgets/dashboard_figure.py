@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .line_chart import Line, LineChart, Panel
 
-__all__ = ["EARLIER_COLOR", "MAX_EARLIER", "MAX_TASKS", "dashboard_figure", "draw_dashboard", "y_title"]
+__all__ = ["EARLIER_COLOR", "MAX_EARLIER", "MAX_TASKS", "dashboard_figure", "draw_dashboard", "y_axis"]
 
 MAX_TASKS = 7  # every task of TransNAS-Bench-101 micro
 #: earlier runs' curves kept for comparison (older ones are dropped: a long session stays light and legible)
@@ -36,9 +36,15 @@ def dashboard_figure() -> LineChart:
     return fig
 
 
-def y_title(training: bool) -> str:
-    """The y axis: regret against the table's optimum, or a training run's validation error."""
-    return "validation error, %: 100 − best accuracy so far" if training else "regret: optimum − best so far"
+def y_axis(training: bool) -> tuple[str, str]:
+    """The y axis's title and what a tooltip calls its values: regret against the table's optimum,
+    or a training run's validation error (the runs table's chart uses it too).
+
+    >>> y_axis(True)
+    ('validation error, %: 100 − best accuracy so far', 'error')
+    """
+    return (("validation error, %: 100 − best accuracy so far", "error") if training
+            else ("regret: optimum − best so far", "regret"))
 
 
 def draw_dashboard(fig: LineChart, curves: dict, earlier: list, *, label: str, training: bool, title: str) -> None:
@@ -57,5 +63,6 @@ def draw_dashboard(fig: LineChart, curves: dict, earlier: list, *, label: str, t
         lines += [Line(task, xs[col], y, color, step=True, markers=True, tip=f"{task} ({label})", legend=col == 0)
                   for task, (color, *xs, y) in curves.items()]
         panels.append(Panel(name, tuple(lines), x_title, x_unit=unit))
-    fig.draw(panels, title, y_title(training), y_name="error" if training else "regret",
+    axis_title, y_name = y_axis(training)
+    fig.draw(panels, title, axis_title, y_name=y_name,
              hint="" if curves else "press Start: each task's curve is drawn here as the search runs")

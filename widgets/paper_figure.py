@@ -15,16 +15,13 @@ evaluations (log axis), Table III (TransNAS-Bench-101 micro) the mean best-so-fa
 
 from __future__ import annotations
 
-from ktnas_core.experiments.catalog import EXPERIMENTS, experiment
+from ktnas_core.experiments.catalog import experiment
 from ktnas_core.experiments.paper_results import best_curves, found_curves
 
 from .compare_figure import PALETTE
 from .line_chart import Line, LineChart, Panel
 
-__all__ = ["MAX_STRATEGIES", "draw_curves", "paper_curves", "paper_figure"]
-
-#: the most strategies an experiment compares (one colour each)
-MAX_STRATEGIES = max(len(e.strategies) for e in EXPERIMENTS.values())
+__all__ = ["draw_curves", "paper_curves", "paper_figure"]
 
 
 def paper_curves(result: dict) -> dict:

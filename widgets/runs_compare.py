@@ -183,8 +183,8 @@ class RunsCompare(SyncedBox):
         self._safe(self._draw)
 
     def _on_run(self, what: str, handle) -> None:
-        # at a start only the table: redrawing the figure then (plotly's update, and its browser
-        # code's answer) went out ahead of the new run's first curve
+        # at a start only the table: a run just started is not ticked, and a redrawn figure would
+        # go out to the page ahead of the new run's first curve
         self.refresh(draw=what != "start")
         if what == "end" and self._queue:
             self._next_seed()
@@ -229,8 +229,7 @@ class RunsCompare(SyncedBox):
         more = f" (the first {MAX_SERIES} of {len(series)} series)" if len(series) > MAX_SERIES else ""
         draw_series(self.figure, series, task, f"{what.capitalize()} on {task} ({bench}): "
                                                f"{len(chosen)} run{'s' * (len(chosen) > 1)} ticked{more}",
-                    "validation error, %: 100 − best accuracy so far" if bench == "train"
-                    else "regret: optimum − best so far")
+                    training=bench == "train")
         self._show_results(chosen)
 
     def _show_results(self, chosen: list) -> None:

@@ -16,8 +16,9 @@ import numpy as np
 from ktnas_core import benchmarks
 from ktnas_core.errors import KtnasError
 
-__all__ = ["BENCHMARK_CHOICES", "COLORS", "COMMON_JS", "browser_module", "FONT", "OP_COLORS", "TOOLTIP_CSS", "TOOL_BUTTON_CSS", "SyncedBox",
-           "cell_strings", "guarded", "register_callback", "rgba", "silenced", "sync_figures"]
+__all__ = ["BENCHMARK_CHOICES", "COLORS", "COMMON_JS", "FONT", "OP_COLORS", "TOOLTIP_CSS", "TOOL_BUTTON_CSS",
+           "SyncedBox", "browser_module", "cell_strings", "guarded", "register_callback", "rgba", "silenced",
+           "sync_figures"]
 
 #: the browser code the canvas and SVG figures share (a tooltip, a download)
 COMMON_JS = Path(__file__).parent / "static" / "figure_common.js"
