@@ -287,7 +287,7 @@ class SearchDashboard(SyncedBox):
         self.transfer_log.value = ""
 
     def _redraw(self) -> None:
-        if self.trace is None and not self._current:
+        if not self._current:
             return  # nothing run yet: the figure keeps its hint
         draw_dashboard(self.figure, self._current, self._earlier, label=self._label, training=self._train,
                        title=self._title)
